@@ -1,0 +1,187 @@
+"""Multi-modal aggregation: from per-modality embeddings h (B, M, E) and a modality mask (B, M)
+to the encoding distribution q(z | x_S) (Section 3, App. E).
+
+Every aggregator has one signature, ``aggregator(h, mask) -> GaussianMixture``; ``mask[b, s]``
+says whether modality s is in the conditioning set S of example b. The work that does not depend
+on the mask is split out as ``aggregator.tokens(h)`` (e.g. the inner network chi of SumPooling,
+applied to each modality), so that a bound that needs q(z | x_S) and q(z | x_M) computes it
+once: ``aggregator(h, mask) == aggregator.pool(aggregator.tokens(h), mask)``. Absent modalities never
+contribute (``jnp.where``, so NaNs in absent slots cannot leak), and an empty S gives the prior
+N(0, I). The registry ``AGGREGATORS`` maps the paper's names to constructors.
+
+The embedding of a modality for PoE/MoE is the (mean, log-std) pair of its uni-modal Gaussian
+expert; std = min_std + exp(log-std), as in the paper's official code (min_std = 1e-3).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from .distributions import GaussianMixture, single_gaussian, standard_normal_like
+from .nets import MLP, TransformerBlock
+
+MIN_STD = 1e-3
+
+
+def gaussian_from_embedding(h, latent_dim: int):
+    """Split (..., 2D) into mean and variance; std = MIN_STD + exp(log-std)."""
+    mean, log_std = h[..., :latent_dim], h[..., latent_dim : 2 * latent_dim]
+    return mean, (MIN_STD + jnp.exp(log_std)) ** 2
+
+
+def product_of_experts(mean, var, mask):
+    """Product of Gaussian experts with a standard-normal prior expert (Section 3).
+
+    p(z) prod_{s in S} N(z; mu_s, diag var_s) is proportional to N(mu, diag v) with
+        1 / v = 1 + sum_{s in S} 1 / var_s,    mu = v * sum_{s in S} mu_s / var_s.
+    (The official code computes the numerator as sum mu_s * var_s; this is the correct product.)
+    ``mean``, ``var``: (B, M, D); ``mask``: (B, M) bool. Returns ``(mu, v)`` of shape (B, D).
+    """
+    m = mask[..., None]
+    precision = 1.0 + jnp.sum(jnp.where(m, 1.0 / var, 0.0), axis=-2)
+    weighted = jnp.sum(jnp.where(m, mean / var, 0.0), axis=-2)
+    return weighted / precision, 1.0 / precision
+
+
+def mixture_of_experts(mean, var, mask) -> GaussianMixture:
+    """Uniform mixture over the experts in S: (1/|S|) sum_{s in S} N(mu_s, var_s) (Section 3).
+
+    Experts of absent modalities get weight 0 (log-weight -inf) and neutral parameters. With
+    S empty the mixture is the prior: component 0 becomes N(0, I) with weight 1.
+    """
+    count = jnp.sum(mask, axis=-1, keepdims=True)
+    empty = count == 0
+    log_w = jnp.where(mask, -jnp.log(jnp.maximum(count, 1)), -jnp.inf)
+    first = jnp.arange(mask.shape[-1]) == 0
+    log_w = jnp.where(empty & first, 0.0, log_w)
+    use = mask[..., None]
+    return GaussianMixture(
+        log_w, jnp.where(use, mean, 0.0), jnp.where(use, var, 1.0)
+    )
+
+
+def _prior_if_empty(q: GaussianMixture, mask) -> GaussianMixture:
+    empty = ~jnp.any(mask, axis=-1)
+    prior = standard_normal_like(q.mean[..., 0, :])
+    return jax.tree.map(
+        lambda a, b: jnp.where(empty.reshape(empty.shape + (1,) * (a.ndim - 1)), b, a), q, prior
+    )
+
+
+def masked_sum(g, mask):
+    """sum_{s in S} g_s over the modality axis (-2) of g (B, M, P)."""
+    return jnp.sum(jnp.where(mask[..., None], g, 0.0), axis=-2)
+
+
+class PoE(nnx.Module):
+    """Product of experts with a N(0, I) prior expert; embeddings are (mean, log-std)."""
+
+    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
+        self.latent_dim = latent_dim
+
+    def tokens(self, h):
+        return h
+
+    def pool(self, tokens, mask) -> GaussianMixture:
+        mean, var = gaussian_from_embedding(tokens, self.latent_dim)
+        return single_gaussian(*product_of_experts(mean, var, mask))
+
+    def __call__(self, h, mask) -> GaussianMixture:
+        return self.pool(self.tokens(h), mask)
+
+
+class MoE(nnx.Module):
+    """Uniform mixture of the uni-modal Gaussian experts in S."""
+
+    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
+        self.latent_dim = latent_dim
+
+    def tokens(self, h):
+        return h
+
+    def pool(self, tokens, mask) -> GaussianMixture:
+        mean, var = gaussian_from_embedding(tokens, self.latent_dim)
+        return mixture_of_experts(mean, var, mask)
+
+    def __call__(self, h, mask) -> GaussianMixture:
+        return self.pool(self.tokens(h), mask)
+
+
+class SumPooling(nnx.Module):
+    """Deep-Sets aggregation (Example 6): [mu, log-std] = rho(sum_{s in S} chi(h_s)).
+
+    chi: E -> P -> P -> P and rho: P -> P -> P -> 2D, ReLU MLPs (Table 17b, c).
+    """
+
+    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, **_):
+        self.latent_dim = latent_dim
+        self.inner = MLP(embedding_dim, [hidden_dim, hidden_dim], hidden_dim, rngs=rngs)
+        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], 2 * latent_dim, rngs=rngs)
+
+    def tokens(self, h):
+        return self.inner(h)
+
+    def pool(self, tokens, mask) -> GaussianMixture:
+        mean, var = gaussian_from_embedding(self.outer(masked_sum(tokens, mask)), self.latent_dim)
+        return _prior_if_empty(single_gaussian(mean, var), mask)
+
+    def __call__(self, h, mask) -> GaussianMixture:
+        return self.pool(self.tokens(h), mask)
+
+
+class SelfAttention(nnx.Module):
+    """Set-Transformer aggregation without inducing points (Example 7, App. E).
+
+    g^0 = chi(h) (Dense -> ReLU -> Dense), g^k = MaskedTransformerBlock(g^{k-1}) for k = 1..L,
+    then LayerNorm, masked sum over S and rho: P -> P -> P -> 2D (Table 17b-d: 1 layer, 4 heads,
+    attention and FFN size P = 256).
+    """
+
+    def __init__(
+        self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_heads=4, num_layers=1, **_
+    ):
+        self.latent_dim = latent_dim
+        self.inner = MLP(embedding_dim, [hidden_dim], hidden_dim, rngs=rngs)
+        self.blocks = nnx.List(
+            [
+                TransformerBlock(hidden_dim, num_heads, hidden_dim, hidden_dim, rngs=rngs)
+                for _ in range(num_layers)
+            ]
+        )
+        self.norm = nnx.LayerNorm(hidden_dim, rngs=rngs)
+        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], 2 * latent_dim, rngs=rngs)
+
+    def tokens(self, h):
+        return self.inner(h)
+
+    def attend(self, tokens, mask):
+        """Permutation-equivariant token features g^L (B, M, P) given the set S."""
+        g = tokens
+        for block in self.blocks:
+            g = block(g, mask)
+        return self.norm(g)
+
+    def pool(self, tokens, mask) -> GaussianMixture:
+        pooled = masked_sum(self.attend(tokens, mask), mask)
+        mean, var = gaussian_from_embedding(self.outer(pooled), self.latent_dim)
+        return _prior_if_empty(single_gaussian(mean, var), mask)
+
+    def __call__(self, h, mask) -> GaussianMixture:
+        return self.pool(self.tokens(h), mask)
+
+
+AGGREGATORS = {
+    "PoE": PoE,
+    "MoE": MoE,
+    "SumPooling": SumPooling,
+    "SelfAttention": SelfAttention,
+}
+
+
+def make_aggregator(name: str, latent_dim: int, embedding_dim: int, *, rngs, **kwargs):
+    """Build an aggregator by its paper name; unknown names raise a ValueError listing the known."""
+    if name not in AGGREGATORS:
+        raise ValueError(f"unknown aggregator {name!r}; choose one of {sorted(AGGREGATORS)}")
+    return AGGREGATORS[name](latent_dim, embedding_dim, rngs=rngs, **kwargs)

@@ -1,0 +1,109 @@
+"""Multi-modal variational bounds and their sticking-the-landing estimators.
+
+* ``masked_bound`` — the paper's bound (Section 2, eq. 4-5, Algorithm 1):
+      L(x) = E_{S ~ rho} [ L_S(x_S) + L_{\\S}(x) ],
+      L_S    = E_{q(z|x_S)}[log p(x_S|z)] - beta KL(q(z|x_S) || p(z)),
+      L_{\\S} = E_{q(z|x)}[log p(x_{\\S}|z)] - beta KL(q(z|x) || q(z|x_S)).
+* ``mixture_bound`` — the mixture-based bound (eq. 1):
+      L^Mix(x) = E_{S ~ rho} [ E_{q(z|x_S)}[log p(x|z)] - beta KL(q(z|x_S) || p(z)) ].
+
+Both are per-example Monte-Carlo estimates with one subset S and one reparameterised sample per
+mixture component (stratified over components; a single Gaussian has one). KL terms are estimated
+as E_q[log q - log p] with the *sticking-the-landing* rule (Roeder et al., 2017; App. K): the
+variational density in ``log q`` has its parameters (mixture weights included) stopped, so only
+the path through the sample carries gradient. ``log q(z | x_S)`` inside L_{\\S} plays the role of
+the prior and keeps its gradient (Algorithm 1).
+
+Edge cases are exact: with S empty, q(z|x_S) is the prior, L_S = 0 and L_{\\S} is the full ELBO;
+with S = M, L_{\\S} = 0 (its estimator would be 0 in value but pure noise in gradient).
+
+``x`` here means the modalities that are *present* for the example (the ``present`` mask;
+App. I), so S is a subset of the present modalities and x_{\\S} = present minus S.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def sample_subset_mask(key, present):
+    """S ~ rho (Remark 1): gamma ~ U(0, 1) per example, m_s ~ Bernoulli(gamma) iid, S = {m_s = 1}.
+
+    This hierarchical rho makes |S| uniform on {0, ..., M}. (The official code draws gamma
+    independently per modality, which is Bernoulli(1/2) per modality; we follow the paper.)
+    Only present modalities can be selected.
+    """
+    k_gamma, k_bern = jax.random.split(key)
+    gamma = jax.random.uniform(k_gamma, present.shape[:-1] + (1,))
+    return (jax.random.uniform(k_bern, present.shape) < gamma) & present
+
+
+def _expect(posterior, key, f):
+    """Stratified estimate of E_q[f(z)] -> (B,): one sample per mixture component."""
+    z = posterior.sample_stratified(key)  # (B, K, D)
+    return jnp.sum(jnp.exp(posterior.log_weights) * f(z), axis=-1)
+
+
+def marginal_term(model, xs, q_s, subset, key, beta):
+    """L_S (eq. 4) with the STL estimator, given q_s = q(z | x_S); exactly 0 for S empty."""
+    q_stop = q_s.stop_gradient()
+
+    def integrand(z):
+        rate = q_stop.log_prob(z) - model.prior_log_prob(z)
+        return model.log_likelihood(xs, z, subset) - beta * rate
+
+    value = _expect(q_s, key, integrand)
+    return jnp.where(jnp.any(subset, axis=-1), value, 0.0)
+
+
+def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
+    """L_{\\S} (eq. 5) with the STL estimator, given q(z | x_S) and q(z | x); 0 for S = present."""
+    q_full_stop = q_full.stop_gradient()
+    rest = present & ~subset
+
+    def integrand(z):
+        cross_rate = q_full_stop.log_prob(z) - q_s.log_prob(z)
+        return model.log_likelihood(xs, z, rest) - beta * cross_rate
+
+    value = _expect(q_full, key, integrand)
+    return jnp.where(jnp.any(rest, axis=-1), value, 0.0)
+
+
+def masked_bound(model, xs, present, key, beta=1.0):
+    """Our bound L(x) (eq. 3-5, Algorithm 1): one draw of S ~ rho per example -> (B,)."""
+    k_subset, k_marginal, k_conditional = jax.random.split(key, 3)
+    subset = sample_subset_mask(k_subset, present)
+    tokens = model.embed(xs, present)
+    q_s, q_full = model.encode(tokens, subset), model.encode(tokens, present)
+    return marginal_term(model, xs, q_s, subset, k_marginal, beta) + conditional_term(
+        model, xs, q_s, q_full, subset, present, k_conditional, beta
+    )
+
+
+def mixture_bound(model, xs, present, key, beta=1.0):
+    """The mixture-based bound L^Mix(x) (eq. 1): one draw of S ~ rho per example -> (B,).
+
+    S = {} is allowed (rho is a distribution on the whole power set, as in the official code);
+    then q(z | x_S) is the prior.
+    """
+    k_subset, k_sample = jax.random.split(key)
+    subset = sample_subset_mask(k_subset, present)
+    q_s = model.encode(model.embed(xs, present), subset)
+    q_stop = q_s.stop_gradient()
+
+    def integrand(z):
+        rate = q_stop.log_prob(z) - model.prior_log_prob(z)
+        return model.log_likelihood(xs, z, present) - beta * rate
+
+    return _expect(q_s, k_sample, integrand)
+
+
+BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}
+
+
+def get_bound(name: str):
+    """The bound function for a paper name (``"ours"`` or ``"mixture"``)."""
+    if name not in BOUNDS:
+        raise ValueError(f"unknown bound {name!r}; choose one of {sorted(BOUNDS)}")
+    return BOUNDS[name]

@@ -1,0 +1,1 @@
+"""Per-section experiment drivers used by the notebooks (data -> training -> tidy results)."""
