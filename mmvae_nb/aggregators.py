@@ -7,7 +7,7 @@ on the mask is split out as ``aggregator.tokens(h)`` (e.g. the inner network chi
 applied to each modality), so that a bound that needs q(z | x_S) and q(z | x_M) computes it
 once: ``aggregator(h, mask) == aggregator.pool(aggregator.tokens(h), mask)``. Absent modalities never
 contribute (``jnp.where``, so NaNs in absent slots cannot leak), and an empty S gives the prior
-N(0, I). The registry ``AGGREGATORS`` maps the paper's names to constructors.
+N(0, I). ``make_aggregator`` builds one from the paper's name (``SHARED_AGGREGATORS`` here, the\nprivate-latent ones in ``aggregators_equivariant``).
 
 The embedding of a modality for PoE/MoE is the (mean, log-std) pair of its uni-modal Gaussian
 expert; std = min_std + exp(log-std), as in the paper's official code (min_std = 1e-3).
@@ -172,7 +172,7 @@ class SelfAttention(nnx.Module):
         return self.pool(self.tokens(h), mask)
 
 
-AGGREGATORS = {
+SHARED_AGGREGATORS = {
     "PoE": PoE,
     "MoE": MoE,
     "SumPooling": SumPooling,
@@ -180,8 +180,22 @@ AGGREGATORS = {
 }
 
 
-def make_aggregator(name: str, latent_dim: int, embedding_dim: int, *, rngs, **kwargs):
-    """Build an aggregator by its paper name; unknown names raise a ValueError listing the known."""
-    if name not in AGGREGATORS:
-        raise ValueError(f"unknown aggregator {name!r}; choose one of {sorted(AGGREGATORS)}")
-    return AGGREGATORS[name](latent_dim, embedding_dim, rngs=rngs, **kwargs)
+def make_aggregator(
+    name: str, latent_dim: int, embedding_dim: int, *, rngs, private_dim: int = 0, **kwargs
+):
+    """Build an aggregator by its paper name (``AGGREGATORS``).
+
+    With ``private_dim > 0`` the model has shared + private latents and ``name`` must be one of
+    the permutation-equivariant variants of App. F (``latent_dim`` is then the shared dimension).
+    """
+    from .aggregators_equivariant import EQUIVARIANT_AGGREGATORS
+
+    if name in SHARED_AGGREGATORS and private_dim == 0:
+        return SHARED_AGGREGATORS[name](latent_dim, embedding_dim, rngs=rngs, **kwargs)
+    if name in EQUIVARIANT_AGGREGATORS and private_dim > 0:
+        return EQUIVARIANT_AGGREGATORS[name](
+            latent_dim, private_dim, embedding_dim, rngs=rngs, **kwargs
+        )
+    known = sorted(SHARED_AGGREGATORS) if private_dim == 0 else sorted(EQUIVARIANT_AGGREGATORS)
+    kind = "shared-latent" if private_dim == 0 else "private-latent"
+    raise ValueError(f"unknown {kind} aggregator {name!r}; choose one of {known}")

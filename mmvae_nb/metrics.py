@@ -34,24 +34,24 @@ def canonical_correlations(a, b) -> np.ndarray:
 
 
 def mcc(z_true, z_est, kind: str = "weak") -> float:
-    """Mean correlation coefficient in [0, 1] between ``z_true`` and ``z_est`` (n, D).
+    """Mean correlation coefficient in [0, 1] between ``z_true`` (n, D) and ``z_est`` (n, D').
 
-    * ``weak``: mean of the D canonical correlations, i.e. the correlations between true and
-      estimated latents after the best affine alignment (CCA), as in iVAE's weak MCC. Computed
-      in sample, in closed form.
+    * ``weak``: mean of the min(D, D') canonical correlations, i.e. the correlations between
+      true and estimated latents after the best affine alignment (CCA), as in iVAE's weak MCC.
+      Computed in sample, in closed form.
     * ``strong``: mean absolute Pearson correlation after matching components one-to-one with
       the assignment that maximises it (signs are free).
+    When D' > D (a model with more latent dimensions than the truth) the extra ones are unused.
     """
     z_true, z_est = np.asarray(z_true), np.asarray(z_est)
-    if z_true.ndim != 2 or z_true.shape != z_est.shape:
-        raise ValueError(f"need two (n, D) arrays of equal shape, got {z_true.shape}, {z_est.shape}")
+    if z_true.ndim != 2 or z_est.ndim != 2 or z_true.shape[0] != z_est.shape[0]:
+        raise ValueError(f"need two (n, D) arrays with equal n, got {z_true.shape}, {z_est.shape}")
     if not (np.all(np.isfinite(z_true)) and np.all(np.isfinite(z_est))):
         raise ValueError("mcc got NaN/inf latents")
     if kind == "weak":
         return float(np.mean(canonical_correlations(z_true, z_est)))
     if kind == "strong":
-        d = z_true.shape[1]
-        corr = np.abs(_standardise(z_true).T @ _standardise(z_est) / z_true.shape[0])[:d, :d]
+        corr = np.abs(_standardise(z_true).T @ _standardise(z_est) / z_true.shape[0])
         rows, cols = linear_sum_assignment(-corr)
         return float(np.mean(corr[rows, cols]))
     raise ValueError(f"unknown MCC kind {kind!r}; choose 'weak' or 'strong'")
@@ -88,7 +88,8 @@ def rate_distortion(model, xs, present, key, num_samples: int = 16):
     full_rec = expect(q_full, k_rec, lambda z: model.log_likelihood(xs, z, present))
     full_rate = expect(q_full, k_rate, lambda z: q_full.log_prob(z) - model.prior_log_prob(z))
 
-    def cross(mask, k):
+    def cross(args):
+        mask, k = args
         q_s = model.encode(tokens, mask)
         k1, k2 = jax.random.split(k)
         rec = expect(q_s, k1, lambda z: model.log_likelihood(xs, z, present & ~mask))
@@ -96,12 +97,10 @@ def rate_distortion(model, xs, present, key, num_samples: int = 16):
         return rec, rate
 
     masks = unimodal_masks(present)
-    recs, rates = zip(
-        *[cross(masks[s], k) for s, k in enumerate(jax.random.split(k_cross, len(masks)))]
-    )
+    recs, rates = jax.lax.map(cross, (masks, jax.random.split(k_cross, masks.shape[0])))
     return {
         "full_reconstruction": full_rec,
         "full_rate": full_rate,
-        "cross_reconstruction": jnp.mean(jnp.stack(recs), axis=0),
-        "cross_rate": jnp.mean(jnp.stack(rates), axis=0),
+        "cross_reconstruction": jnp.mean(recs, axis=0),
+        "cross_rate": jnp.mean(rates, axis=0),
     }

@@ -51,7 +51,12 @@ class MultimodalVAE(nnx.Module):
     """Modality-specific encoders h_s, a permutation-invariant aggregator, and decoders.
 
     ``encoder_hidden`` are the hidden widths of every modality encoder (Table 17a: 512, 512 for
-    PoE/MoE, 256, 256 otherwise); the encoders output ``embedding_dim`` = 2 D features.
+    PoE/MoE, 256, 256 otherwise); the encoders output 2 D features.
+
+    With ``private_latent_dim`` = D~ > 0 the latent is z = (z', z~_1, ..., z~_M) with a shared
+    z' of dimension ``latent_dim`` and private z~_s of dimension D~ (App. F, eq. 10); decoder s
+    reads (z', z~_s) only, the aggregator must be a permutation-equivariant one and the encoders
+    output 2 (D' + D~) features.
     """
 
     def __init__(
@@ -64,22 +69,32 @@ class MultimodalVAE(nnx.Module):
         encoder_hidden: Sequence[int] = (256, 256),
         aggregator_kwargs: dict | None = None,
         noise_std=1.0,
+        private_latent_dim: int = 0,
     ):
         if len(modality_dims) == 0:
             raise ValueError("modality_dims is empty: a multi-modal VAE needs modalities")
-        self.latent_dim = latent_dim
+        if min(modality_dims) <= 0 or latent_dim <= 0 or private_latent_dim < 0:
+            raise ValueError(
+                f"dimensions must be positive: modality_dims={tuple(modality_dims)}, "
+                f"latent_dim={latent_dim}, private_latent_dim={private_latent_dim}"
+            )
         self.modality_dims = tuple(int(d) for d in modality_dims)
-        embedding_dim = 2 * latent_dim
+        num_modalities = len(self.modality_dims)
+        self.shared_dim, self.private_dim = latent_dim, private_latent_dim
+        self.latent_dim = latent_dim + num_modalities * private_latent_dim
+        embedding_dim = 2 * (latent_dim + private_latent_dim)
         self.encoders = nnx.List(
             [MLP(d, list(encoder_hidden), embedding_dim, rngs=rngs) for d in self.modality_dims]
         )
         self.aggregator = make_aggregator(
-            aggregator, latent_dim, embedding_dim, rngs=rngs, **(aggregator_kwargs or {})
+            aggregator, latent_dim, embedding_dim, rngs=rngs, private_dim=private_latent_dim,
+            **(aggregator_kwargs or {}),
         )
-        noise = jnp.broadcast_to(jnp.asarray(noise_std), (len(self.modality_dims),))
+        noise = jnp.broadcast_to(jnp.asarray(noise_std), (num_modalities,))
+        decoder_input = latent_dim + private_latent_dim
         self.decoders = nnx.List(
             [
-                LinearGaussianDecoder(latent_dim, d, noise[s], rngs=rngs)
+                LinearGaussianDecoder(decoder_input, d, noise[s], rngs=rngs)
                 for s, d in enumerate(self.modality_dims)
             ]
         )
@@ -110,11 +125,35 @@ class MultimodalVAE(nnx.Module):
         """log p(z) for the standard Gaussian prior, summed over the latent axis."""
         return gaussian_log_prob(z, 0.0, 1.0)
 
+    def decoder_latents(self, z, modality: int):
+        """The latent coordinates decoder ``modality`` reads: z, or (z', z~_s) with privates."""
+        if self.private_dim == 0:
+            return z
+        start = self.shared_dim + modality * self.private_dim
+        return jnp.concatenate(
+            [z[..., : self.shared_dim], z[..., start : start + self.private_dim]], axis=-1
+        )
+
     def log_likelihood(self, xs, z, mask):
         """sum_{s in mask} log p(x_s | z): ``z`` (B, ..., D) -> (B, ...)."""
         total = 0.0
         for s, (dec, x) in enumerate(zip(self.decoders, xs)):
             clean = jnp.where(mask[:, s, None], x, 0.0)  # NaN-safe in the backward pass too
             m = mask[:, s].reshape(mask.shape[:1] + (1,) * (z.ndim - 2))
-            total = total + jnp.where(m, dec.log_prob(clean, z), 0.0)
+            total = total + jnp.where(m, dec.log_prob(clean, self.decoder_latents(z, s)), 0.0)
         return total
+
+    def loading_matrices(self):
+        """Each decoder's (W_s (D_s, D), b_s) in the full latent space (zeros where unread)."""
+        out = []
+        for s, dec in enumerate(self.decoders):
+            kernel = dec.linear.kernel[...].T
+            if self.private_dim:
+                full = jnp.zeros((kernel.shape[0], self.latent_dim), kernel.dtype)
+                start = self.shared_dim + s * self.private_dim
+                full = full.at[:, : self.shared_dim].set(kernel[:, : self.shared_dim])
+                kernel = full.at[:, start : start + self.private_dim].set(
+                    kernel[:, self.shared_dim :]
+                )
+            out.append((kernel, dec.linear.bias[...]))
+        return out

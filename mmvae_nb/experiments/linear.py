@@ -42,9 +42,13 @@ from ..likelihood import (
 )
 from ..metrics import mcc, rate_distortion, unimodal_masks
 from ..models import MultimodalVAE
+from ..reporting import BOUND_LABELS
 from ..train import TrainConfig, TrainedModels, config_hash, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
+EQUIVARIANT_AGGREGATIONS = (
+    "PoE (equivariant)", "SumPooling (equivariant)", "SelfAttention (equivariant)"
+)
 BOUNDS = ("ours", "mixture")
 RATE_DISTORTION_TERMS = {
     "full_reconstruction": "Full reconstruction $-D_M$",
@@ -123,17 +127,26 @@ class LinearExperiment:
 
     # ------------------------------------------------------------------ models
     def model_factory(self, aggregation: str):
-        """``make(key, replica_args) -> MultimodalVAE`` with the Table 17 architecture."""
+        """``make(key, replica_args) -> MultimodalVAE`` with the architecture of Table 17
+        (shared latents) or Table 18 (``"... (equivariant)"``: shared + private latents)."""
         s = self.settings
-        experts = aggregation in ("PoE", "MoE")
-        width = s["hidden_experts"] if experts else s["hidden_pooling"]
+        experts = aggregation.split(" ")[0] in ("PoE", "MoE")
+        if aggregation in EQUIVARIANT_AGGREGATIONS:
+            # Table 18: shared and private latents of equal size; one encoder per modality
+            # outputs both the shared and the private features (the paper's PoE has two).
+            shared, private = s["private_latent_dim"], s["private_latent_dim"]
+            width = s["hidden_experts"] if experts else s["hidden_private"]
+            pooling = s["hidden_private"]
+        else:
+            shared, private = s["latent_dim"], 0
+            width = s["hidden_experts"] if experts else s["hidden_pooling"]
+            pooling = s["hidden_pooling"]
 
         def make(key, args):
             model = MultimodalVAE(
-                self.padded_dims, s["latent_dim"], aggregation, rngs=nnx.Rngs(key),
-                encoder_hidden=(width, width),
-                aggregator_kwargs={"hidden_dim": s["hidden_pooling"]},
-                noise_std=args["noise_std"],
+                self.padded_dims, shared, aggregation, rngs=nnx.Rngs(key),
+                encoder_hidden=(width, width), aggregator_kwargs={"hidden_dim": pooling},
+                noise_std=args["noise_std"], private_latent_dim=private,
             )
             for dec, mask in zip(model.decoders, args["feature_masks"]):
                 dec.feature_mask.set_value(mask)
@@ -150,7 +163,7 @@ class LinearExperiment:
 
     def cache_key(self, aggregation: str, config: TrainConfig) -> str:
         return config_hash(
-            "linear", self.settings, self.sparse, self.seed, aggregation, config
+            "linear", self.settings, self.sparse, self.seed, self.padded_dims, aggregation, config
         )
 
     def train(self, aggregation, bound, beta=1.0, *, force_retrain=False, progress=True):
@@ -166,10 +179,11 @@ class LinearExperiment:
 
     # ------------------------------------------------------------------ evaluation
     def learned_decoder(self, model, replica: int):
-        """The learned (W_s, b_s) without padding, float64."""
+        """The learned (W_s, b_s) in the full latent space, without padding, float64."""
         dims = self.test_data[replica].modality_dims
-        W = [np.asarray(dec.linear.kernel[...], np.float64).T[:d] for dec, d in zip(model.decoders, dims)]
-        b = [np.asarray(dec.linear.bias[...], np.float64)[:d] for dec, d in zip(model.decoders, dims)]
+        pairs = model.loading_matrices()
+        W = [np.asarray(w, np.float64)[:d] for (w, _), d in zip(pairs, dims)]
+        b = [np.asarray(bias, np.float64)[:d] for (_, bias), d in zip(pairs, dims)]
         return W, b
 
     def evaluate(self, trained: TrainedModels, aggregation: str, bound: str, beta: float = 1.0):
@@ -205,7 +219,8 @@ class LinearExperiment:
             }
             for name in ("full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"):
                 row[name] = float(values[name])
-            row.update(self._posterior_kls(model, r, xs_r, present[r], W, b, sigma, key))
+            if aggregation not in EQUIVARIANT_AGGREGATIONS:
+                row.update(self._posterior_kls(model, r, xs_r, present[r], W, b, sigma, key))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -258,3 +273,101 @@ def summarise(per_dataset: pd.DataFrame, table: int, metrics=("llh_gap", "bound_
     out["target"] = ""
     out["inputs"] = ""
     return out
+
+
+def run_grid(
+    experiment: LinearExperiment, aggregations, bounds=BOUNDS, betas=(1.0,), *,
+    progress=True, force_retrain=False,
+) -> pd.DataFrame:
+    """Train (or load) and evaluate every aggregation x bound x beta: one row per data set."""
+    from tqdm.auto import tqdm
+
+    grid = [(a, b, beta) for a in aggregations for b in bounds for beta in betas]
+    frames = []
+    for aggregation, bound, beta in tqdm(grid, desc="models", disable=not progress):
+        trained = experiment.train(
+            aggregation, bound, beta, force_retrain=force_retrain, progress=progress
+        )
+        frame = experiment.evaluate(trained, aggregation, bound, beta)
+        frame["train_seconds"] = trained.train_seconds
+        frame["final_loss"] = trained.loss_history[:, -1]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def claims(per_dataset: pd.DataFrame) -> pd.DataFrame:
+    """The paper's qualitative claims for a linear table (Section 5.1), checked on means:
+
+    1. our bound is tighter (smaller bound gap) than the mixture bound, per aggregation;
+    2. learnable aggregation (SumPooling / SelfAttention) reaches an LLH gap no larger than the
+       fixed schemes (PoE / MoE), per bound.
+    """
+    means = per_dataset.groupby(["aggregation", "bound"])[["llh_gap", "bound_gap"]].mean()
+    rows = []
+    for aggregation in per_dataset["aggregation"].unique():
+        if {(aggregation, "ours"), (aggregation, "mixture")} <= set(means.index):
+            ours = means.loc[(aggregation, "ours"), "bound_gap"]
+            mixture = means.loc[(aggregation, "mixture"), "bound_gap"]
+            rows.append({
+                "claim": f"{aggregation}: our bound is tighter than the mixture bound",
+                "ours": f"bound gap {ours:.4f} vs {mixture:.4f}", "holds": bool(ours <= mixture),
+            })
+    for bound in per_dataset["bound"].unique():
+        gaps = means.xs(bound, level="bound")["llh_gap"]
+        learnable = [a for a in gaps.index if a.split(" ")[0] in ("SumPooling", "SelfAttention")]
+        fixed = [a for a in gaps.index if a.split(" ")[0] in ("PoE", "MoE")]
+        if learnable and fixed:
+            best_learn, best_fixed = gaps[learnable].min(), gaps[fixed].min()
+            rows.append({
+                "claim": f"{BOUND_LABELS[bound]}: learnable aggregation reaches an LLH gap "
+                "no larger than PoE/MoE",
+                "ours": f"best learnable {best_learn:.4f} vs best fixed {best_fixed:.4f}",
+                "holds": bool(best_learn <= best_fixed),
+            })
+    return pd.DataFrame(rows)
+
+
+def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
+    """Figures 3-4: the six rate/distortion/posterior-KL panels, bars per aggregation x bound
+    (mean and std over data sets)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    order = ["full_reconstruction", "full_rate", "full_posterior_kl",
+             "cross_reconstruction", "cross_rate", "unimodal_posterior_kl"]
+    for ax, term, letter in zip(axes.flat, order, "abcdef"):
+        sns.barplot(data=data, x="aggregation", y=term, hue="bound", errorbar="sd", ax=ax,
+                    hue_order=list(BOUND_LABELS.values()))
+        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
+        ax.set_xlabel("")
+        ax.set_ylabel("nats per example")
+        ax.tick_params(axis="x", labelrotation=20)
+        if letter != "a":
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
+    """Figure 5: full/cross reconstruction and rates against beta, per aggregation and bound."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    order = ["full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"]
+    for ax, term, letter in zip(axes, order, "abcd"):
+        sns.lineplot(data=data, x="beta", y=term, hue="aggregation", style="bound",
+                     markers=True, errorbar="sd", ax=ax)
+        ax.set_xscale("log")
+        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
+        ax.set_xlabel(r"$\beta$")
+        ax.set_ylabel("nats per example")
+        if letter != "a":
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
