@@ -158,7 +158,7 @@ class SelfAttention(nnx.Module):
 
     def attend(self, tokens, mask):
         """Permutation-equivariant token features g^L (B, M, P) given the set S."""
-        g = tokens
+        g = jnp.where(mask[..., None], tokens, 0.0)  # absent tokens: neither NaN nor attended
         for block in self.blocks:
             g = block(g, mask)
         return self.norm(g)

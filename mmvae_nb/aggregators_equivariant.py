@@ -140,6 +140,7 @@ class SumPoolingPrivateHead(nnx.Module):
 
     def __call__(self, z_shared, pooled, own_tokens, mask):
         # z_shared (B, K, D'), pooled (B, P), own_tokens (B, M, P) -> (B, K, M, D~) x 2
+        own_tokens = jnp.where(mask[..., None], own_tokens, 0.0)
         pre = self.latent_net(z_shared)[:, :, None] + (pooled[:, None] + own_tokens)[:, None]
         return gaussian_from_embedding(self.outer(pre), self.private_dim)
 
@@ -188,6 +189,7 @@ class SelfAttentionPrivateHead(nnx.Module):
 
     def __call__(self, z_shared, own_tokens, mask):
         b, k = z_shared.shape[:2]
+        own_tokens = jnp.where(mask[..., None], own_tokens, 0.0)  # absent: no NaN, no attention
         g = self.latent_net(z_shared)[:, :, None] + own_tokens[:, None]  # (B, K, M, P)
         g = g.reshape((b * k,) + g.shape[2:])
         flat_mask = jnp.repeat(mask, k, axis=0)

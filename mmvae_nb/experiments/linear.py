@@ -229,11 +229,13 @@ class LinearExperiment:
         test = self.test_data[replica]
         tokens = model.embed(xs, present)
         mean, cov = linear_gaussian_posterior(test.xs, W, b, sigma)
-        full = kl_to_full_gaussian(model.encode(tokens, present), mean, cov, key).mean()
+        samples = 16 * self.settings["eval_samples"]  # Monte Carlo only for MoE (mixtures)
+        full = kl_to_full_gaussian(model.encode(tokens, present), mean, cov, key, samples).mean()
         uni = []
         for s, mask in enumerate(unimodal_masks(present)):
             mean, cov = linear_gaussian_posterior([test.xs[s]], [W[s]], [b[s]], sigma)
-            uni.append(kl_to_full_gaussian(model.encode(tokens, mask), mean, cov, key).mean())
+            q_s = model.encode(tokens, mask)
+            uni.append(kl_to_full_gaussian(q_s, mean, cov, key, samples).mean())
         return {"full_posterior_kl": float(full), "unimodal_posterior_kl": float(np.mean(uni))}
 
 

@@ -1,0 +1,75 @@
+"""Exact linear-Gaussian log-likelihood, MLE and posterior (App. M) in float64."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mmvae_nb.data.linear import sample_linear_gaussian
+from mmvae_nb.likelihood import (
+    linear_gaussian_log_likelihood,
+    linear_gaussian_mle,
+    linear_gaussian_posterior,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sample_linear_gaussian(3, 400, 4, (6, 5, 7), noise_std=0.8)
+
+
+def test_log_likelihood_matches_direct_multivariate_normal(data):
+    w, b = np.concatenate(data.W), np.concatenate(data.b)
+    cov = w @ w.T + 0.8**2 * np.eye(len(b))
+    expected = stats.multivariate_normal(b, cov).logpdf(np.concatenate(data.xs, axis=1))
+    np.testing.assert_allclose(
+        linear_gaussian_log_likelihood(data.xs, data.W, data.b, 0.8), expected, rtol=1e-10
+    )
+    # a subset S = {0, 2} is the marginal of the stacked modalities
+    cov_s = np.concatenate([data.W[0], data.W[2]]) @ np.concatenate([data.W[0], data.W[2]]).T
+    expected_s = stats.multivariate_normal(
+        np.concatenate([data.b[0], data.b[2]]), cov_s + 0.64 * np.eye(13)
+    ).logpdf(np.concatenate([data.xs[0], data.xs[2]], axis=1))
+    np.testing.assert_allclose(
+        linear_gaussian_log_likelihood([data.xs[0], data.xs[2]], [data.W[0], data.W[2]],
+                                       [data.b[0], data.b[2]], 0.8),
+        expected_s, rtol=1e-10,
+    )
+
+
+def test_mle_beats_the_true_parameters_and_is_a_local_maximum(data):
+    W, b, sigma = linear_gaussian_mle(data.xs, 4)
+    ll_mle = linear_gaussian_log_likelihood(data.xs, W, b, sigma).sum()
+    ll_true = linear_gaussian_log_likelihood(data.xs, data.W, data.b, data.noise_std).sum()
+    assert ll_mle >= ll_true
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # any small perturbation lowers the likelihood
+        dW = [w + 1e-2 * rng.normal(size=w.shape) for w in W]
+        assert linear_gaussian_log_likelihood(data.xs, dW, b, sigma).sum() < ll_mle
+    for factor in (0.98, 1.02):
+        assert linear_gaussian_log_likelihood(data.xs, W, b, sigma * factor).sum() < ll_mle
+    assert abs(sigma - 0.8) < 0.1
+
+
+def test_posterior_satisfies_bayes_rule(data):
+    """log p(x) = log p(x|z) + log p(z) - log p(z|x) for any z."""
+    xs = [x[:3] for x in data.xs]
+    mean, cov = linear_gaussian_posterior(xs, data.W, data.b, 0.8)
+    log_px = linear_gaussian_log_likelihood(xs, data.W, data.b, 0.8)
+    rng = np.random.default_rng(1)
+    for z in rng.normal(size=(4, 4)):
+        log_lik = sum(
+            stats.multivariate_normal(w @ z + bb, 0.64 * np.eye(len(bb))).logpdf(x)
+            for w, bb, x in zip(data.W, data.b, xs)
+        )
+        log_post = np.array([stats.multivariate_normal(m, cov).logpdf(z) for m in mean])
+        np.testing.assert_allclose(
+            log_lik + stats.multivariate_normal(np.zeros(4), np.eye(4)).logpdf(z) - log_post,
+            log_px, rtol=1e-9,
+        )
+
+
+def test_dimension_mismatch_is_a_clear_error(data):
+    with pytest.raises(ValueError, match="dimension mismatch"):
+        linear_gaussian_log_likelihood(data.xs, data.W[:2], data.b, 1.0)
+    with pytest.raises(ValueError, match="latent_dim"):
+        linear_gaussian_mle(data.xs, 0)
