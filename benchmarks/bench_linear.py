@@ -9,6 +9,7 @@ Compilation is excluded (one warm-up call). Run: ``make bench`` or
 from __future__ import annotations
 
 import argparse
+
 import jax
 import pandas as pd
 
@@ -19,9 +20,7 @@ from mmvae_nb.train import TrainConfig, train_replicas
 def measure(aggregator, bound, replicas, epochs):
     exp = LinearExperiment(profile="paper", overrides={"num_datasets": replicas})
     xs, present = exp.stacked("train")
-    cfg = TrainConfig(
-        bound=bound, epochs=epochs, batch_size=exp.batch_size, epochs_per_call=epochs
-    )
+    cfg = TrainConfig(bound=bound, epochs=epochs, batch_size=exp.batch_size, epochs_per_call=epochs)
     make = exp.model_factory(aggregator)
     args = exp.replica_args()
     train_replicas(make, xs, present, cfg, replica_args=args, progress=False)  # compile
@@ -41,15 +40,18 @@ def measure(aggregator, bound, replicas, epochs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--aggregators", nargs="+",
-                        default=["PoE", "MoE", "SumPooling", "SelfAttention"])
+    parser.add_argument(
+        "--aggregators", nargs="+", default=["PoE", "MoE", "SumPooling", "SelfAttention"]
+    )
     parser.add_argument("--bounds", nargs="+", default=["ours", "mixture"])
     parser.add_argument("--replicas", nargs="+", type=int, default=[1, 5])
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     rows = [
         measure(a, b, r, args.epochs)
-        for a in args.aggregators for b in args.bounds for r in args.replicas
+        for a in args.aggregators
+        for b in args.bounds
+        for r in args.replicas
     ]
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {jax.device_count()} device(s)")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:,.2f}"))

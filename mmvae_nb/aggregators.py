@@ -5,9 +5,11 @@ Every aggregator has one signature, ``aggregator(h, mask) -> GaussianMixture``; 
 says whether modality s is in the conditioning set S of example b. The work that does not depend
 on the mask is split out as ``aggregator.tokens(h)`` (e.g. the inner network chi of SumPooling,
 applied to each modality), so that a bound that needs q(z | x_S) and q(z | x_M) computes it
-once: ``aggregator(h, mask) == aggregator.pool(aggregator.tokens(h), mask)``. Absent modalities never
-contribute (``jnp.where``, so NaNs in absent slots cannot leak), and an empty S gives the prior
-N(0, I). ``make_aggregator`` builds one from the paper's name (``SHARED_AGGREGATORS`` here, the\nprivate-latent ones in ``aggregators_equivariant``).
+once: ``aggregator(h, mask) == aggregator.pool(aggregator.tokens(h), mask)``.
+
+Absent modalities never contribute (``jnp.where``, so NaNs in absent slots cannot leak), and an
+empty S gives the prior N(0, I). ``make_aggregator`` builds one from the paper's name
+(``SHARED_AGGREGATORS`` here, the private-latent ones in ``aggregators_equivariant``).
 
 The embedding of a modality for PoE/MoE is the (mean, log-std) pair of its uni-modal Gaussian
 expert; std = min_std + exp(log-std), as in the paper's official code (min_std = 1e-3).
@@ -57,9 +59,7 @@ def mixture_of_experts(mean, var, mask) -> GaussianMixture:
     first = jnp.arange(mask.shape[-1]) == 0
     log_w = jnp.where(empty & first, 0.0, log_w)
     use = mask[..., None]
-    return GaussianMixture(
-        log_w, jnp.where(use, mean, 0.0), jnp.where(use, var, 1.0)
-    )
+    return GaussianMixture(log_w, jnp.where(use, mean, 0.0), jnp.where(use, var, 1.0))
 
 
 def _prior_if_empty(q: GaussianMixture, mask) -> GaussianMixture:

@@ -23,8 +23,8 @@ parameters but a live z', as Algorithm 2's STL rule needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -203,16 +203,32 @@ class SelfAttentionEquivariant(nnx.Module):
     """Example 18: SelfAttention for z'; equivariant transformer head for z~_S given z'."""
 
     def __init__(
-        self, shared_dim, private_dim, embedding_dim, *, rngs, hidden_dim=128, num_heads=4,
-        num_layers=1, **_,
+        self,
+        shared_dim,
+        private_dim,
+        embedding_dim,
+        *,
+        rngs,
+        hidden_dim=128,
+        num_heads=4,
+        num_layers=1,
+        **_,
     ):
         self.shared = SelfAttention(
-            shared_dim, embedding_dim, rngs=rngs, hidden_dim=hidden_dim, num_heads=num_heads,
+            shared_dim,
+            embedding_dim,
+            rngs=rngs,
+            hidden_dim=hidden_dim,
+            num_heads=num_heads,
             num_layers=num_layers,
         )
         self.own = MLP(embedding_dim, [hidden_dim], hidden_dim, rngs=rngs)
         self.head = SelfAttentionPrivateHead(
-            shared_dim, private_dim, hidden_dim, rngs=rngs, num_heads=num_heads,
+            shared_dim,
+            private_dim,
+            hidden_dim,
+            rngs=rngs,
+            num_heads=num_heads,
             num_layers=num_layers,
         )
 

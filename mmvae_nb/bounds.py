@@ -18,7 +18,7 @@ Edge cases are exact: with S empty, q(z|x_S) is the prior, L_S = 0 and L_{\\S} i
 with S = M, L_{\\S} = 0 (its estimator would be 0 in value but pure noise in gradient).
 
 **When is ours a lower bound?** Per example, with q_S = q(z|x_S) and p_S = p(z|x_S),
-    L_S + L_{\S} = log p(x) - KL(q_S || p_S) - KL(q_M || p_M) + E_{q_M}[log q_S - log p_S],
+    L_S + L_{\\S} = log p(x) - KL(q_S || p_S) - KL(q_M || p_M) + E_{q_M}[log q_S - log p_S],
 so it is below log p(x) whenever the subset encoders are exact posteriors (any q(z|x)), and it
 equals log p(x) when all are; but with inconsistent subset encoders the last term can win and
 the estimate exceeds log p(x) (``tests/test_bounds.py`` shows a case). Proposition 2's

@@ -137,7 +137,10 @@ def kl_to_full_gaussian(q: GaussianMixture, mean_p, cov_p, key=None, num_samples
         v = np.asarray(q.var[:, 0], np.float64)
         diff = m - mean_p
         return 0.5 * (
-            v @ np.diag(prec) + np.sum(diff @ prec * diff, axis=-1) - dim + logdet_p
+            v @ np.diag(prec)
+            + np.sum(diff @ prec * diff, axis=-1)
+            - dim
+            + logdet_p
             - np.sum(np.log(v), axis=-1)
         )
     keys = jax.random.split(key, num_samples)

@@ -87,7 +87,11 @@ class MultimodalVAE(nnx.Module):
             [MLP(d, list(encoder_hidden), embedding_dim, rngs=rngs) for d in self.modality_dims]
         )
         self.aggregator = make_aggregator(
-            aggregator, latent_dim, embedding_dim, rngs=rngs, private_dim=private_latent_dim,
+            aggregator,
+            latent_dim,
+            embedding_dim,
+            rngs=rngs,
+            private_dim=private_latent_dim,
             **(aggregator_kwargs or {}),
         )
         noise = jnp.broadcast_to(jnp.asarray(noise_std), (num_modalities,))

@@ -27,9 +27,7 @@ class MLP(nnx.Module):
         final_activation: bool = False,
     ):
         dims = [in_dim, *hidden, out_dim]
-        self.layers = nnx.List(
-            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(dims[:-1], dims[1:])]
-        )
+        self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(dims[:-1], dims[1:])])
         self.final_activation = final_activation
 
     def __call__(self, x):

@@ -18,7 +18,17 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
-KEY_COLUMNS = ["table", "block", "bound", "aggregation", "beta", "prior", "metric", "target", "inputs"]
+KEY_COLUMNS = [
+    "table",
+    "block",
+    "bound",
+    "aggregation",
+    "beta",
+    "prior",
+    "metric",
+    "target",
+    "inputs",
+]
 SCHEMA = KEY_COLUMNS + ["mean", "std", "n_runs", "profile", "dataset"]
 BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound"}
 
@@ -114,7 +124,8 @@ def save_figure(fig, name: str, profile: str) -> Path:
     fig.savefig(png, dpi=120, bbox_inches="tight", metadata={"Software": None})
     with matplotlib.rc_context({"pdf.compression": 6}):
         fig.savefig(
-            folder / f"{name}.pdf", bbox_inches="tight",
+            folder / f"{name}.pdf",
+            bbox_inches="tight",
             metadata={"CreationDate": None, "Producer": None, "Creator": None},
         )
     return png

@@ -46,7 +46,9 @@ class TrainConfig:
     epochs: int = 4000
     batch_size: int = 500
     learning_rate: float = 1e-3
-    clip_value: float = 100.0  # element-wise gradient clipping (optax.clip), as in the official code
+    clip_value: float = (
+        100.0  # element-wise gradient clipping (optax.clip), as in the official code
+    )
     seed: int = 0
     epochs_per_call: int = 50
 
@@ -120,8 +122,20 @@ def _loss(params, consts, graphdef, bound, xs, present, key, beta):
     jax.jit, static_argnames=("graphdef", "bound", "batch_size", "clip_value", "num_epochs")
 )
 def _train_epochs(
-    params, opt_state, consts, xs, present, key, beta, learning_rate, *, graphdef, bound, batch_size,
-    clip_value, num_epochs,
+    params,
+    opt_state,
+    consts,
+    xs,
+    present,
+    key,
+    beta,
+    learning_rate,
+    *,
+    graphdef,
+    bound,
+    batch_size,
+    clip_value,
+    num_epochs,
 ):
     """``num_epochs`` epochs for every replica (leading axis of every argument but ``beta``)."""
     optimizer = _optimizer(clip_value, learning_rate)
@@ -222,10 +236,19 @@ def train_replicas(
             chunk = min(config.epochs_per_call, config.epochs - done)
             run_keys, chunk_keys = _split_rows(run_keys)
             params, opt_state, losses = _train_epochs(
-                params, opt_state, consts, xs, present, chunk_keys, jnp.float32(config.beta),
+                params,
+                opt_state,
+                consts,
+                xs,
+                present,
+                chunk_keys,
+                jnp.float32(config.beta),
                 jnp.float32(config.learning_rate),
-                graphdef=graphdef, bound=config.bound, batch_size=config.batch_size,
-                clip_value=config.clip_value, num_epochs=chunk,
+                graphdef=graphdef,
+                bound=config.bound,
+                batch_size=config.batch_size,
+                clip_value=config.clip_value,
+                num_epochs=chunk,
             )
             history.append(np.asarray(losses))
             done += chunk
@@ -238,8 +261,10 @@ def train_replicas(
         raise FloatingPointError(f"{description}: training diverged (non-finite loss)")
     if path is not None:
         _atomic_pickle(
-            {"state": nnx.to_pure_dict(jax.tree.map(np.asarray, state)),
-             "loss_history": loss_history},
+            {
+                "state": nnx.to_pure_dict(jax.tree.map(np.asarray, state)),
+                "loss_history": loss_history,
+            },
             path,
         )
     return TrainedModels(graphdef, state, loss_history, seconds)

@@ -31,7 +31,9 @@ def test_product_of_experts_is_the_normalised_product():
 
 
 def _aggregator(name, private=0):
-    return make_aggregator(name, 3, 2 * (3 + private), rngs=nnx.Rngs(0), hidden_dim=16, private_dim=private)
+    return make_aggregator(
+        name, 3, 2 * (3 + private), rngs=nnx.Rngs(0), hidden_dim=16, private_dim=private
+    )
 
 
 def _inputs(batch=4, m=4, private=0):
@@ -99,7 +101,9 @@ def test_private_latents_outside_s_follow_the_prior():
     z = jnp.asarray(rng.normal(size=(4, 1, 11)))
     z_moved = z.at[..., 5:7].add(1.0)  # z~_2 (absent) changes
     delta = q.log_prob(z_moved) - q.log_prob(z)
-    expected = gaussian_log_prob(z_moved[..., 5:7], 0.0, 1.0) - gaussian_log_prob(z[..., 5:7], 0.0, 1.0)
+    expected = gaussian_log_prob(z_moved[..., 5:7], 0.0, 1.0) - gaussian_log_prob(
+        z[..., 5:7], 0.0, 1.0
+    )
     np.testing.assert_allclose(delta, expected, rtol=1e-10)
 
 

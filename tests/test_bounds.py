@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from mmvae_nb.aggregators import product_of_experts
 from mmvae_nb.bounds import marginal_term, masked_bound, mixture_bound, sample_subset_mask
 from mmvae_nb.data.linear import sample_linear_gaussian
 from mmvae_nb.distributions import gaussian_log_prob, single_gaussian
-from mmvae_nb.aggregators import product_of_experts
 from mmvae_nb.likelihood import linear_gaussian_log_likelihood
 
 SIGMA = 0.7
@@ -77,8 +77,11 @@ def test_mixture_bound_is_strictly_lower_with_the_exact_posterior(data):
         jax.random.split(jax.random.key(1), 4000)
     )
     all_in = np.asarray(subsets).all(axis=-1)
-    np.testing.assert_allclose(np.asarray(full(jax.random.split(jax.random.key(1), 4000)))[all_in],
-                               np.broadcast_to(_exact(data), all_in.shape)[all_in], rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(full(jax.random.split(jax.random.key(1), 4000)))[all_in],
+        np.broadcast_to(_exact(data), all_in.shape)[all_in],
+        rtol=1e-10,
+    )
 
 
 class WrongEncoderModel(ExactPoEModel):
@@ -95,17 +98,21 @@ class WrongEncoderModel(ExactPoEModel):
         full = super().encode(tokens, jnp.ones_like(mask))
         is_full = jnp.all(mask, axis=-1)[:, None, None]
         if self.exact_subsets:
-            return q._replace(mean=jnp.where(is_full, q.mean + 0.4, q.mean),
-                              var=jnp.where(is_full, q.var * 1.5, q.var))
+            return q._replace(
+                mean=jnp.where(is_full, q.mean + 0.4, q.mean),
+                var=jnp.where(is_full, q.var * 1.5, q.var),
+            )
         tilted = (1 - self.tilt) * q.mean + self.tilt * full.mean
         return q._replace(mean=jnp.where(is_full, q.mean, tilted))
 
 
 def _mean_and_stderr(bound, model, data, seed=2, draws=4000):
     xs, present = [jnp.asarray(x) for x in data.xs], jnp.ones((6, 3), bool)
-    values = np.asarray(jax.vmap(lambda k: bound(model, xs, present, k))(
-        jax.random.split(jax.random.key(seed), draws)
-    ))
+    values = np.asarray(
+        jax.vmap(lambda k: bound(model, xs, present, k))(
+            jax.random.split(jax.random.key(seed), draws)
+        )
+    )
     return values.mean(axis=0), values.std(axis=0) / np.sqrt(draws)
 
 
@@ -139,10 +146,13 @@ def test_absent_modality_changes_nothing(data):
     present = jnp.ones((6, 3), bool).at[:, 1].set(False)
     poisoned = [xs[0], jnp.full_like(xs[1], jnp.nan), xs[2]]
     k = jax.random.key(3)
-    np.testing.assert_allclose(masked_bound(model, poisoned, present, k), masked_bound(model, xs, present, k))
+    np.testing.assert_allclose(
+        masked_bound(model, poisoned, present, k), masked_bound(model, xs, present, k)
+    )
     # and the bound is then exact for log p(x_0, x_2)
-    exact = linear_gaussian_log_likelihood([data.xs[0], data.xs[2]], [data.W[0], data.W[2]],
-                                           [data.b[0], data.b[2]], SIGMA)
+    exact = linear_gaussian_log_likelihood(
+        [data.xs[0], data.xs[2]], [data.W[0], data.W[2]], [data.b[0], data.b[2]], SIGMA
+    )
     np.testing.assert_allclose(masked_bound(model, poisoned, present, k), exact, rtol=1e-10)
 
 
@@ -152,7 +162,9 @@ def test_subset_sampler_follows_the_hierarchical_rho():
     sizes = np.bincount(s.sum(axis=1), minlength=5) / len(s)
     np.testing.assert_allclose(sizes, 0.2, atol=0.005)  # |S| ~ U{0, ..., M}
     np.testing.assert_allclose(s.mean(axis=0), 0.5, atol=0.005)
-    assert not np.any(np.asarray(sample_subset_mask(jax.random.key(5), present.at[:, 2].set(False)))[:, 2])
+    assert not np.any(
+        np.asarray(sample_subset_mask(jax.random.key(5), present.at[:, 2].set(False)))[:, 2]
+    )
 
 
 def test_stl_gradient_vanishes_at_the_exact_posterior(data):
@@ -181,7 +193,9 @@ def test_stl_gradient_is_unbiased_for_the_elbo():
         return masked_bound(ExactPoEModel(data, *params), xs, present, k)[0]
 
     params = (0.3, 0.2)
-    grads = jax.vmap(jax.grad(estimate), in_axes=(None, 0))(params, jax.random.split(jax.random.key(7), 100_000))
+    grads = jax.vmap(jax.grad(estimate), in_axes=(None, 0))(
+        params, jax.random.split(jax.random.key(7), 100_000)
+    )
     mc = np.array([np.mean(g) for g in grads])
 
     def closed_form(params):
@@ -190,7 +204,9 @@ def test_stl_gradient_is_unbiased_for_the_elbo():
         var_e = SIGMA**2 * jnp.exp(2 * log_scale)
         v = 1 / (1 + 1 / var_e)
         m = v * (w * (x - b) + shift) / var_e
-        expected_loglik = -0.5 * jnp.log(2 * jnp.pi * SIGMA**2) - ((x - w * m - b) ** 2 + w**2 * v) / (2 * SIGMA**2)
+        expected_loglik = -0.5 * jnp.log(2 * jnp.pi * SIGMA**2) - (
+            (x - w * m - b) ** 2 + w**2 * v
+        ) / (2 * SIGMA**2)
         kl = 0.5 * (v + m**2 - 1 - jnp.log(v))
         return expected_loglik - kl
 

@@ -23,7 +23,9 @@ rng = np.random.default_rng(0)
 def test_gaussian_log_prob_matches_scipy():
     x, mean = rng.normal(size=(7, 4)), rng.normal(size=(7, 4))
     var = rng.uniform(0.2, 3.0, size=(7, 4))
-    expected = [stats.multivariate_normal(m, np.diag(v)).logpdf(xi) for xi, m, v in zip(x, mean, var)]
+    expected = [
+        stats.multivariate_normal(m, np.diag(v)).logpdf(xi) for xi, m, v in zip(x, mean, var)
+    ]
     np.testing.assert_allclose(gaussian_log_prob(x, mean, var), expected, rtol=1e-12)
 
 
@@ -41,7 +43,12 @@ def test_gaussian_kl_closed_form_and_properties(jit):
 
 
 def test_gaussian_kl_gradients_match_finite_differences():
-    args = (jnp.array([0.3, -1.0]), jnp.array([0.5, 2.0]), jnp.array([1.0, 0.0]), jnp.array([1.5, 0.7]))
+    args = (
+        jnp.array([0.3, -1.0]),
+        jnp.array([0.5, 2.0]),
+        jnp.array([1.0, 0.0]),
+        jnp.array([1.5, 0.7]),
+    )
     check_grads(gaussian_kl, args, order=2, modes=["rev"])
 
 
@@ -64,7 +71,8 @@ def _random_mixture(batch=3, k=4, d=2, inactive=()):
         log_w[b, j] = -np.inf
     log_w = log_w - np.log(np.exp(log_w).sum(-1, keepdims=True))
     return GaussianMixture(
-        jnp.asarray(log_w), jnp.asarray(rng.normal(size=(batch, k, d))),
+        jnp.asarray(log_w),
+        jnp.asarray(rng.normal(size=(batch, k, d))),
         jnp.asarray(rng.uniform(0.3, 2, size=(batch, k, d))),
     )
 
@@ -73,10 +81,13 @@ def test_mixture_log_prob_matches_direct_sum():
     q = _random_mixture(inactive=[(0, 1), (2, 3)])
     z = rng.normal(size=(3, 2))
     direct = [
-        np.log(sum(
-            np.exp(q.log_weights[b, j]) * stats.multivariate_normal(q.mean[b, j], np.diag(q.var[b, j])).pdf(z[b])
-            for j in range(4)
-        ))
+        np.log(
+            sum(
+                np.exp(q.log_weights[b, j])
+                * stats.multivariate_normal(q.mean[b, j], np.diag(q.var[b, j])).pdf(z[b])
+                for j in range(4)
+            )
+        )
         for b in range(3)
     ]
     np.testing.assert_allclose(q.log_prob(z), direct, rtol=1e-10)
@@ -109,9 +120,13 @@ def test_kl_to_full_gaussian_closed_form_matches_monte_carlo(key):
     a = rng.normal(size=(d, d))
     cov = a @ a.T + np.eye(d)
     mean_p = rng.normal(size=(2, d))
-    q = single_gaussian(jnp.asarray(rng.normal(size=(2, d))), jnp.asarray(rng.uniform(0.5, 2, (2, d))))
+    q = single_gaussian(
+        jnp.asarray(rng.normal(size=(2, d))), jnp.asarray(rng.uniform(0.5, 2, (2, d)))
+    )
     closed = kl_to_full_gaussian(q, mean_p, cov)
-    mixture = GaussianMixture(jnp.log(jnp.full((2, 2), 0.5)), jnp.repeat(q.mean, 2, 1), jnp.repeat(q.var, 2, 1))
+    mixture = GaussianMixture(
+        jnp.log(jnp.full((2, 2), 0.5)), jnp.repeat(q.mean, 2, 1), jnp.repeat(q.var, 2, 1)
+    )
     mc = kl_to_full_gaussian(mixture, mean_p, cov, key, num_samples=100_000)
     np.testing.assert_allclose(closed, mc, rtol=0.02)
     assert np.all(closed > 0)

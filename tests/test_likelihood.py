@@ -30,9 +30,11 @@ def test_log_likelihood_matches_direct_multivariate_normal(data):
         np.concatenate([data.b[0], data.b[2]]), cov_s + 0.64 * np.eye(13)
     ).logpdf(np.concatenate([data.xs[0], data.xs[2]], axis=1))
     np.testing.assert_allclose(
-        linear_gaussian_log_likelihood([data.xs[0], data.xs[2]], [data.W[0], data.W[2]],
-                                       [data.b[0], data.b[2]], 0.8),
-        expected_s, rtol=1e-10,
+        linear_gaussian_log_likelihood(
+            [data.xs[0], data.xs[2]], [data.W[0], data.W[2]], [data.b[0], data.b[2]], 0.8
+        ),
+        expected_s,
+        rtol=1e-10,
     )
 
 
@@ -64,7 +66,8 @@ def test_posterior_satisfies_bayes_rule(data):
         log_post = np.array([stats.multivariate_normal(m, cov).logpdf(z) for m in mean])
         np.testing.assert_allclose(
             log_lik + stats.multivariate_normal(np.zeros(4), np.eye(4)).logpdf(z) - log_post,
-            log_px, rtol=1e-9,
+            log_px,
+            rtol=1e-9,
         )
 
 

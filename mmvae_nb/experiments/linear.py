@@ -47,7 +47,9 @@ from ..train import TrainConfig, TrainedModels, config_hash, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
 EQUIVARIANT_AGGREGATIONS = (
-    "PoE (equivariant)", "SumPooling (equivariant)", "SelfAttention (equivariant)"
+    "PoE (equivariant)",
+    "SumPooling (equivariant)",
+    "SelfAttention (equivariant)",
 )
 BOUNDS = ("ours", "mixture")
 RATE_DISTORTION_TERMS = {
@@ -79,8 +81,12 @@ class LinearExperiment:
                 self.seed * 1000 + r, s["num_modalities"], s["dim_low"], s["dim_high"]
             )
             data = sample_linear_gaussian(
-                self.seed * 1000 + r, s["n_train"] + s["n_test"], s["latent_dim"], dims,
-                noise_std=1.0, sparse=self.sparse,
+                self.seed * 1000 + r,
+                s["n_train"] + s["n_test"],
+                s["latent_dim"],
+                dims,
+                noise_std=1.0,
+                sparse=self.sparse,
             )
             self.train_data.append(data.subset(slice(0, s["n_train"])))
             self.test_data.append(data.subset(slice(s["n_train"], None)))
@@ -117,9 +123,7 @@ class LinearExperiment:
     def replica_args(self):
         """Per-data-set constants: decoder noise sigma_ML and the feature masks of the padding."""
         masks = [
-            jnp.asarray(
-                np.stack([np.arange(w) < d.modality_dims[m] for d in self.train_data])
-            )
+            jnp.asarray(np.stack([np.arange(w) < d.modality_dims[m] for d in self.train_data]))
             for m, w in enumerate(self.padded_dims)
         ]
         noise = jnp.asarray([sigma for _, _, sigma in self.mle], jnp.float32)
@@ -144,9 +148,14 @@ class LinearExperiment:
 
         def make(key, args):
             model = MultimodalVAE(
-                self.padded_dims, shared, aggregation, rngs=nnx.Rngs(key),
-                encoder_hidden=(width, width), aggregator_kwargs={"hidden_dim": pooling},
-                noise_std=args["noise_std"], private_latent_dim=private,
+                self.padded_dims,
+                shared,
+                aggregation,
+                rngs=nnx.Rngs(key),
+                encoder_hidden=(width, width),
+                aggregator_kwargs={"hidden_dim": pooling},
+                noise_std=args["noise_std"],
+                private_latent_dim=private,
             )
             for dec, mask in zip(model.decoders, args["feature_masks"]):
                 dec.feature_mask.set_value(mask)
@@ -157,8 +166,12 @@ class LinearExperiment:
     def train_config(self, bound: str, beta: float = 1.0) -> TrainConfig:
         s = self.settings
         return TrainConfig(
-            bound=bound, beta=beta, epochs=s["epochs"], batch_size=s["batch_size"],
-            learning_rate=s["learning_rate"], seed=self.seed,
+            bound=bound,
+            beta=beta,
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            learning_rate=s["learning_rate"],
+            seed=self.seed,
         )
 
     def cache_key(self, aggregation: str, config: TrainConfig) -> str:
@@ -171,9 +184,14 @@ class LinearExperiment:
         config = self.train_config(bound, beta)
         xs, present = self.stacked("train")
         return train_replicas(
-            self.model_factory(aggregation), xs, present, config,
-            replica_args=self.replica_args(), cache_key=self.cache_key(aggregation, config),
-            force_retrain=force_retrain, progress=progress,
+            self.model_factory(aggregation),
+            xs,
+            present,
+            config,
+            replica_args=self.replica_args(),
+            cache_key=self.cache_key(aggregation, config),
+            force_retrain=force_retrain,
+            progress=progress,
             description=f"{aggregation}/{bound}/beta={beta:g}",
         )
 
@@ -195,7 +213,11 @@ class LinearExperiment:
             xs_r = [x[r] for x in xs]
             key = jax.random.key(10_000 + r)
             values = _evaluate_model(
-                nnx.split(model), xs_r, present[r], key, bound,
+                nnx.split(model),
+                xs_r,
+                present[r],
+                key,
+                bound,
                 self.settings["eval_samples"],
             )
             test = self.test_data[r]
@@ -216,6 +238,7 @@ class LinearExperiment:
                 "bound_gap": (ll_mle - bound_value) / abs(ll_mle),
                 "mcc": mcc(test.z, np.asarray(values["z_sample"]), "weak"),
                 "mcc_strong": mcc(test.z, np.asarray(values["z_sample"]), "strong"),
+                "mcc_true_posterior": self.true_posterior_mcc(r),
             }
             for name in ("full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"):
                 row[name] = float(values[name])
@@ -223,6 +246,15 @@ class LinearExperiment:
                 row.update(self._posterior_kls(model, r, xs_r, present[r], W, b, sigma, key))
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def true_posterior_mcc(self, replica: int) -> float:
+        """Weak MCC of one sample of the *true* posterior p(z | x) per test point: the ceiling
+        any encoder can reach (noise in z | x caps it below 1)."""
+        test = self.test_data[replica]
+        mean, cov = linear_gaussian_posterior(test.xs, test.W, test.b, test.noise_std)
+        rng = np.random.default_rng(replica)
+        sample = mean + rng.normal(size=mean.shape) @ np.linalg.cholesky(cov).T
+        return mcc(test.z, sample, "weak")
 
     def _posterior_kls(self, model, replica, xs, present, W, b, sigma, key):
         """KL(q(z|x_S) || p_theta(z|x_S)) to the learned model's exact posterior (Figs 3-4)."""
@@ -241,8 +273,9 @@ class LinearExperiment:
 
 def _evaluate_model(split_model, xs, present, key, bound, num_samples):
     graphdef, state = split_model
-    return _evaluate_jit(state, xs, present, key, graphdef=graphdef, bound=bound,
-                         num_samples=num_samples)
+    return _evaluate_jit(
+        state, xs, present, key, graphdef=graphdef, bound=bound, num_samples=num_samples
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "bound", "num_samples"))
@@ -264,7 +297,8 @@ def _evaluate_jit(state, xs, present, key, *, graphdef, bound, num_samples):
 def summarise(per_dataset: pd.DataFrame, table: int, metrics=("llh_gap", "bound_gap", "mcc")):
     """Mean and std over data sets in the paper-table schema (one row per printed number)."""
     long = per_dataset.melt(
-        id_vars=["aggregation", "bound", "beta", "replica"], value_vars=list(metrics),
+        id_vars=["aggregation", "bound", "beta", "replica"],
+        value_vars=list(metrics),
         var_name="metric",
     )
     grouped = long.groupby(["aggregation", "bound", "beta", "metric"], sort=False)["value"]
@@ -278,8 +312,13 @@ def summarise(per_dataset: pd.DataFrame, table: int, metrics=("llh_gap", "bound_
 
 
 def run_grid(
-    experiment: LinearExperiment, aggregations, bounds=BOUNDS, betas=(1.0,), *,
-    progress=True, force_retrain=False,
+    experiment: LinearExperiment,
+    aggregations,
+    bounds=BOUNDS,
+    betas=(1.0,),
+    *,
+    progress=True,
+    force_retrain=False,
 ) -> pd.DataFrame:
     """Train (or load) and evaluate every aggregation x bound x beta: one row per data set."""
     from tqdm.auto import tqdm
@@ -310,22 +349,27 @@ def claims(per_dataset: pd.DataFrame) -> pd.DataFrame:
         if {(aggregation, "ours"), (aggregation, "mixture")} <= set(means.index):
             ours = means.loc[(aggregation, "ours"), "bound_gap"]
             mixture = means.loc[(aggregation, "mixture"), "bound_gap"]
-            rows.append({
-                "claim": f"{aggregation}: our bound is tighter than the mixture bound",
-                "ours": f"bound gap {ours:.4f} vs {mixture:.4f}", "holds": bool(ours <= mixture),
-            })
+            rows.append(
+                {
+                    "claim": f"{aggregation}: our bound is tighter than the mixture bound",
+                    "ours": f"bound gap {ours:.4f} vs {mixture:.4f}",
+                    "holds": bool(ours <= mixture),
+                }
+            )
     for bound in per_dataset["bound"].unique():
         gaps = means.xs(bound, level="bound")["llh_gap"]
         learnable = [a for a in gaps.index if a.split(" ")[0] in ("SumPooling", "SelfAttention")]
         fixed = [a for a in gaps.index if a.split(" ")[0] in ("PoE", "MoE")]
         if learnable and fixed:
             best_learn, best_fixed = gaps[learnable].min(), gaps[fixed].min()
-            rows.append({
-                "claim": f"{BOUND_LABELS[bound]}: learnable aggregation reaches an LLH gap "
-                "no larger than PoE/MoE",
-                "ours": f"best learnable {best_learn:.4f} vs best fixed {best_fixed:.4f}",
-                "holds": bool(best_learn <= best_fixed),
-            })
+            rows.append(
+                {
+                    "claim": f"{BOUND_LABELS[bound]}: learnable aggregation reaches an LLH gap "
+                    "no larger than PoE/MoE",
+                    "ours": f"best learnable {best_learn:.4f} vs best fixed {best_fixed:.4f}",
+                    "holds": bool(best_learn <= best_fixed),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -337,11 +381,24 @@ def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
 
     data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
-    order = ["full_reconstruction", "full_rate", "full_posterior_kl",
-             "cross_reconstruction", "cross_rate", "unimodal_posterior_kl"]
+    order = [
+        "full_reconstruction",
+        "full_rate",
+        "full_posterior_kl",
+        "cross_reconstruction",
+        "cross_rate",
+        "unimodal_posterior_kl",
+    ]
     for ax, term, letter in zip(axes.flat, order, "abcdef"):
-        sns.barplot(data=data, x="aggregation", y=term, hue="bound", errorbar="sd", ax=ax,
-                    hue_order=list(BOUND_LABELS.values()))
+        sns.barplot(
+            data=data,
+            x="aggregation",
+            y=term,
+            hue="bound",
+            errorbar="sd",
+            ax=ax,
+            hue_order=list(BOUND_LABELS.values()),
+        )
         ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
         ax.set_xlabel("")
         ax.set_ylabel("nats per example")
@@ -362,8 +419,16 @@ def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
     order = ["full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"]
     for ax, term, letter in zip(axes, order, "abcd"):
-        sns.lineplot(data=data, x="beta", y=term, hue="aggregation", style="bound",
-                     markers=True, errorbar="sd", ax=ax)
+        sns.lineplot(
+            data=data,
+            x="beta",
+            y=term,
+            hue="aggregation",
+            style="bound",
+            markers=True,
+            errorbar="sd",
+            ax=ax,
+        )
         ax.set_xscale("log")
         ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
         ax.set_xlabel(r"$\beta$")

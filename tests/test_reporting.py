@@ -1,0 +1,45 @@
+"""Tables join the paper's on their keys; outputs are byte-stable."""
+
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from mmvae_nb.reporting import KEY_COLUMNS, join_paper, paper_table, save_figure, write_table
+
+
+def test_paper_tables_are_vendored_with_the_schema():
+    table = paper_table("table01_linear_dense")
+    assert list(table.columns) == KEY_COLUMNS + ["mean", "std"]
+    assert len(table) == 24
+
+
+def test_reproduced_table_joins_every_paper_cell(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMVAE_NB_ROOT", str(tmp_path))
+    paper = paper_table("table01_linear_dense")
+    ours = paper.assign(mean=paper["mean"] + 1.0, std=0.1, n_runs=2)
+    path = write_table(ours, "table01_linear_dense", "smoke", "test data")
+    read = pd.read_csv(path, dtype={"target": str, "inputs": str})
+    joined = join_paper(read.fillna({"target": "", "inputs": ""}), paper)
+    assert joined["paper_mean"].notna().all()
+    assert ((joined["mean"] - joined["paper_mean"]).round(9) == 1.0).all()
+    first = path.read_bytes()
+    write_table(ours, "table01_linear_dense", "smoke", "test data")
+    assert path.read_bytes() == first
+    assert "0.030 (0.058)" in (tmp_path / "tables/smoke/table01_linear_dense.md").read_text()
+
+
+def test_figures_are_byte_identical_on_rerun(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMVAE_NB_ROOT", str(tmp_path))
+
+    def draw():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        png = save_figure(fig, "figXX", "smoke")
+        plt.close(fig)
+        return [hashlib.sha256(p.read_bytes()).hexdigest() for p in (png, png.with_suffix(".pdf"))]
+
+    assert draw() == draw()
