@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 # library and the notebook, so `make` re-runs only what changed.
 build/%/01_linear.ipynb: notebooks/01_linear.ipynb $(SOURCES) $(STAMP)
 	@mkdir -p $(@D)
-	$(PY) -m papermill $< $@ -p profile $* --cwd notebooks
+	$(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
 
 linear: build/$(PROFILE)/01_linear.ipynb
 

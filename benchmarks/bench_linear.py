@@ -17,8 +17,11 @@ from mmvae_nb.experiments.linear import LinearExperiment
 from mmvae_nb.train import TrainConfig, train_replicas
 
 
-def measure(aggregator, bound, replicas, epochs):
-    exp = LinearExperiment(profile="paper", overrides={"num_datasets": replicas})
+def measure(aggregator, bound, replicas, epochs, experts_width):
+    exp = LinearExperiment(
+        profile="paper",
+        overrides={"num_datasets": replicas, "hidden_experts": experts_width},
+    )
     xs, present = exp.stacked("train")
     cfg = TrainConfig(bound=bound, epochs=epochs, batch_size=exp.batch_size, epochs_per_call=epochs)
     make = exp.model_factory(aggregator)
@@ -30,6 +33,7 @@ def measure(aggregator, bound, replicas, epochs):
     steps = epochs * (exp.n_train // exp.batch_size) * replicas
     return {
         "aggregation": aggregator,
+        "encoder_width": experts_width if aggregator in ("PoE", "MoE") else 256,
         "bound": bound,
         "replicas": replicas,
         "model_steps_per_s": steps / seconds,
@@ -46,9 +50,15 @@ def main():
     parser.add_argument("--bounds", nargs="+", default=["ours", "mixture"])
     parser.add_argument("--replicas", nargs="+", type=int, default=[1, 5])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--experts-width",
+        type=int,
+        default=512,
+        help="PoE/MoE encoder width (Table 17: 512; the official code's default: 256)",
+    )
     args = parser.parse_args()
     rows = [
-        measure(a, b, r, args.epochs)
+        measure(a, b, r, args.epochs, args.experts_width)
         for a in args.aggregators
         for b in args.bounds
         for r in args.replicas

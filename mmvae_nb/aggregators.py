@@ -75,41 +75,42 @@ def masked_sum(g, mask):
     return jnp.sum(jnp.where(mask[..., None], g, 0.0), axis=-2)
 
 
-class PoE(nnx.Module):
+class Aggregator(nnx.Module):
+    """Base class: ``aggregator(h, mask) == pool(tokens(h), mask)``; ``tokens`` defaults to h."""
+
+    def tokens(self, h):
+        return h
+
+    def pool(self, tokens, mask):
+        raise NotImplementedError
+
+    def __call__(self, h, mask):
+        return self.pool(self.tokens(h), mask)
+
+
+class PoE(Aggregator):
     """Product of experts with a N(0, I) prior expert; embeddings are (mean, log-std)."""
 
     def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
         self.latent_dim = latent_dim
 
-    def tokens(self, h):
-        return h
-
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
         return single_gaussian(*product_of_experts(mean, var, mask))
 
-    def __call__(self, h, mask) -> GaussianMixture:
-        return self.pool(self.tokens(h), mask)
 
-
-class MoE(nnx.Module):
+class MoE(Aggregator):
     """Uniform mixture of the uni-modal Gaussian experts in S."""
 
     def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
         self.latent_dim = latent_dim
 
-    def tokens(self, h):
-        return h
-
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
         return mixture_of_experts(mean, var, mask)
 
-    def __call__(self, h, mask) -> GaussianMixture:
-        return self.pool(self.tokens(h), mask)
 
-
-class SumPooling(nnx.Module):
+class SumPooling(Aggregator):
     """Deep-Sets aggregation (Example 6): [mu, log-std] = rho(sum_{s in S} chi(h_s)).
 
     chi: E -> P -> P -> P and rho: P -> P -> P -> 2D, ReLU MLPs (Table 17b, c).
@@ -127,11 +128,8 @@ class SumPooling(nnx.Module):
         mean, var = gaussian_from_embedding(self.outer(masked_sum(tokens, mask)), self.latent_dim)
         return _prior_if_empty(single_gaussian(mean, var), mask)
 
-    def __call__(self, h, mask) -> GaussianMixture:
-        return self.pool(self.tokens(h), mask)
 
-
-class SelfAttention(nnx.Module):
+class SelfAttention(Aggregator):
     """Set-Transformer aggregation without inducing points (Example 7, App. E).
 
     g^0 = chi(h) (Dense -> ReLU -> Dense), g^k = MaskedTransformerBlock(g^{k-1}) for k = 1..L,
@@ -167,9 +165,6 @@ class SelfAttention(nnx.Module):
         pooled = masked_sum(self.attend(tokens, mask), mask)
         mean, var = gaussian_from_embedding(self.outer(pooled), self.latent_dim)
         return _prior_if_empty(single_gaussian(mean, var), mask)
-
-    def __call__(self, h, mask) -> GaussianMixture:
-        return self.pool(self.tokens(h), mask)
 
 
 SHARED_AGGREGATORS = {

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from .aggregators import (
+    Aggregator,
     SelfAttention,
     SumPooling,
     gaussian_from_embedding,
@@ -104,14 +105,11 @@ def _stopped(module: nnx.Module) -> nnx.Module:
     return nnx.merge(graphdef, jax.tree.map(jax.lax.stop_gradient, state))
 
 
-class PoEEquivariant(nnx.Module):
+class PoEEquivariant(Aggregator):
     """Example 16: embeddings [mu', log-std', mu~, log-std~]; PoE for z', experts for z~_s."""
 
     def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs, **_):
         self.shared_dim, self.private_dim = shared_dim, private_dim
-
-    def tokens(self, h):
-        return h
 
     def pool(self, tokens, mask) -> GaussianMixture:
         d = self.shared_dim
@@ -125,9 +123,6 @@ class PoEEquivariant(nnx.Module):
             jnp.concatenate([shared_mean, mean_p.reshape(flat)], -1),
             jnp.concatenate([shared_var, var_p.reshape(flat)], -1),
         )
-
-    def __call__(self, h, mask):
-        return self.pool(self.tokens(h), mask)
 
 
 class SumPoolingPrivateHead(nnx.Module):
@@ -145,7 +140,7 @@ class SumPoolingPrivateHead(nnx.Module):
         return gaussian_from_embedding(self.outer(pre), self.private_dim)
 
 
-class SumPoolingEquivariant(nnx.Module):
+class SumPoolingEquivariant(Aggregator):
     """Example 17: SumPooling for z'; equivariant Deep-Sets head for z~_S given z'."""
 
     def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs, hidden_dim=128, **_):
@@ -167,9 +162,6 @@ class SumPoolingEquivariant(nnx.Module):
             lambda z: stopped_head(z, sg(pooled), sg(own_tokens), mask),
             mask,
         )
-
-    def __call__(self, h, mask):
-        return self.pool(self.tokens(h), mask)
 
 
 class SelfAttentionPrivateHead(nnx.Module):
@@ -199,7 +191,7 @@ class SelfAttentionPrivateHead(nnx.Module):
         return gaussian_from_embedding(out, self.private_dim)
 
 
-class SelfAttentionEquivariant(nnx.Module):
+class SelfAttentionEquivariant(Aggregator):
     """Example 18: SelfAttention for z'; equivariant transformer head for z~_S given z'."""
 
     def __init__(
@@ -244,9 +236,6 @@ class SelfAttentionEquivariant(nnx.Module):
             lambda z: stopped_head(z, jax.lax.stop_gradient(own_tokens), mask),
             mask,
         )
-
-    def __call__(self, h, mask):
-        return self.pool(self.tokens(h), mask)
 
 
 EQUIVARIANT_AGGREGATORS = {

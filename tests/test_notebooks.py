@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
 
@@ -20,3 +21,11 @@ def test_notebook_runs_in_smoke_profile(notebook, tmp_path):
         kernel_name="python3",
         progress_bar=False,
     )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebooks_have_stripped_outputs_and_a_parameters_cell(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert any("parameters" in c.metadata.get("tags", []) for c in code)
