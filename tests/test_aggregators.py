@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmvae_nb.aggregators import make_aggregator, product_of_experts
 from mmvae_nb.distributions import gaussian_log_prob
@@ -112,3 +114,29 @@ def test_unknown_aggregator_is_a_clear_error():
         make_aggregator("Sum", 3, 6, rngs=nnx.Rngs(0))
     with pytest.raises(ValueError, match="private-latent"):
         make_aggregator("PoE", 3, 6, rngs=nnx.Rngs(0), private_dim=2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    m=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_product_of_experts_properties(m, seed, data):
+    """Invariant to any permutation of experts (with their mask); an extra expert can only
+    shrink the variance; all-absent gives the prior."""
+    gen = np.random.default_rng(seed)
+    mean, var = gen.normal(size=(2, m, 3)), gen.uniform(0.1, 5, size=(2, m, 3))
+    mask = np.asarray(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)))[None].repeat(2, 0)
+    perm = np.asarray(data.draw(st.permutations(range(m))))
+    mu, v = product_of_experts(mean, var, mask)
+    mu_p, v_p = product_of_experts(mean[:, perm], var[:, perm], mask[:, perm])
+    np.testing.assert_allclose(mu, mu_p, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(v, v_p, rtol=1e-10)
+    assert np.all(v <= 1.0)
+    more = mask.copy()
+    more[:, 0] = True
+    assert np.all(product_of_experts(mean, var, more)[1] <= v + 1e-15)
+    mu0, v0 = product_of_experts(mean, var, np.zeros_like(mask))
+    np.testing.assert_allclose(mu0, 0.0)
+    np.testing.assert_allclose(v0, 1.0)
