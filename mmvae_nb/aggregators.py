@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from .distributions import GaussianMixture, single_gaussian, standard_normal_like
-from .nets import MLP, TransformerBlock
+from .nets import MLP, SetTransformer
 
 MIN_STD = 1e-3
 
@@ -142,27 +142,14 @@ class SelfAttention(Aggregator):
     ):
         self.latent_dim = latent_dim
         self.inner = MLP(embedding_dim, [hidden_dim], hidden_dim, rngs=rngs)
-        self.blocks = nnx.List(
-            [
-                TransformerBlock(hidden_dim, num_heads, hidden_dim, hidden_dim, rngs=rngs)
-                for _ in range(num_layers)
-            ]
-        )
-        self.norm = nnx.LayerNorm(hidden_dim, rngs=rngs)
+        self.transformer = SetTransformer(hidden_dim, num_heads, num_layers, rngs=rngs)
         self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], 2 * latent_dim, rngs=rngs)
 
     def tokens(self, h):
         return self.inner(h)
 
-    def attend(self, tokens, mask):
-        """Permutation-equivariant token features g^L (B, M, P) given the set S."""
-        g = jnp.where(mask[..., None], tokens, 0.0)  # absent tokens: neither NaN nor attended
-        for block in self.blocks:
-            g = block(g, mask)
-        return self.norm(g)
-
     def pool(self, tokens, mask) -> GaussianMixture:
-        pooled = masked_sum(self.attend(tokens, mask), mask)
+        pooled = masked_sum(self.transformer(tokens, mask), mask)
         mean, var = gaussian_from_embedding(self.outer(pooled), self.latent_dim)
         return _prior_if_empty(single_gaussian(mean, var), mask)
 

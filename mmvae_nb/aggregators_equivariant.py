@@ -39,7 +39,7 @@ from .aggregators import (
     product_of_experts,
 )
 from .distributions import GaussianMixture, gaussian_log_prob, gaussian_sample, single_gaussian
-from .nets import MLP, TransformerBlock
+from .nets import MLP, SetTransformer
 
 
 def _private_or_prior(mean, var, mask):
@@ -170,24 +170,15 @@ class SelfAttentionPrivateHead(nnx.Module):
     def __init__(self, shared_dim, private_dim, hidden_dim, *, rngs, num_heads=4, num_layers=1):
         self.private_dim = private_dim
         self.latent_net = MLP(shared_dim, [hidden_dim], hidden_dim, rngs=rngs)
-        self.blocks = nnx.List(
-            [
-                TransformerBlock(hidden_dim, num_heads, hidden_dim, hidden_dim, rngs=rngs)
-                for _ in range(num_layers)
-            ]
-        )
-        self.norm = nnx.LayerNorm(hidden_dim, rngs=rngs)
+        self.transformer = SetTransformer(hidden_dim, num_heads, num_layers, rngs=rngs)
         self.out = nnx.Linear(hidden_dim, 2 * private_dim, rngs=rngs)
 
     def __call__(self, z_shared, own_tokens, mask):
         b, k = z_shared.shape[:2]
-        own_tokens = jnp.where(mask[..., None], own_tokens, 0.0)  # absent: no NaN, no attention
+        own_tokens = jnp.where(mask[..., None], own_tokens, 0.0)  # absent: no NaN
         g = self.latent_net(z_shared)[:, :, None] + own_tokens[:, None]  # (B, K, M, P)
-        g = g.reshape((b * k,) + g.shape[2:])
-        flat_mask = jnp.repeat(mask, k, axis=0)
-        for block in self.blocks:
-            g = block(g, flat_mask)
-        out = self.out(self.norm(g)).reshape((b, k) + g.shape[1:2] + (-1,))
+        g = self.transformer(g.reshape((b * k,) + g.shape[2:]), jnp.repeat(mask, k, axis=0))
+        out = self.out(g).reshape((b, k) + g.shape[1:2] + (-1,))
         return gaussian_from_embedding(out, self.private_dim)
 
 

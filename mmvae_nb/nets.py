@@ -90,3 +90,23 @@ class TransformerBlock(nnx.Module):
     def __call__(self, y, mask):
         z = y + self.attention(self.norm_attention(y), mask)
         return z + self.ffn(self.norm_ffn(z))
+
+
+class SetTransformer(nnx.Module):
+    """``num_layers`` masked transformer blocks, then LayerNorm (App. E, Example 7).
+
+    Absent tokens are zeroed first, so that whatever they hold (NaN included) is never attended
+    to and never reaches an output.
+    """
+
+    def __init__(self, dim, num_heads, num_layers, *, rngs: nnx.Rngs):
+        self.blocks = nnx.List(
+            [TransformerBlock(dim, num_heads, dim, dim, rngs=rngs) for _ in range(num_layers)]
+        )
+        self.norm = nnx.LayerNorm(dim, rngs=rngs)
+
+    def __call__(self, g, mask):
+        g = jnp.where(mask[..., None], g, 0.0)
+        for block in self.blocks:
+            g = block(g, mask)
+        return self.norm(g)

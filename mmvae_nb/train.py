@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from .bounds import get_bound
 
-CACHE_VERSION = 1  # bump when a change in the library invalidates cached results
+CACHE_VERSION = 2  # bump when a change in the library invalidates cached results
 
 
 @dataclass(frozen=True)
