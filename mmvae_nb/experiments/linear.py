@@ -433,7 +433,9 @@ def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
         ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
         ax.set_xlabel(r"$\beta$")
         ax.set_ylabel("nats per example")
-        if letter != "a":
+        if letter == "d":
+            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1.0))
+        else:
             ax.get_legend().remove()
     fig.suptitle(title)
     fig.tight_layout()
