@@ -34,6 +34,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .distributions import stratified_expectation
+
 
 def sample_subset_mask(key, present):
     """S ~ rho (Remark 1): gamma ~ U(0, 1) per example, m_s ~ Bernoulli(gamma) iid, S = {m_s = 1}.
@@ -47,12 +49,6 @@ def sample_subset_mask(key, present):
     return (jax.random.uniform(k_bern, present.shape) < gamma) & present
 
 
-def _expect(posterior, key, f):
-    """Stratified estimate of E_q[f(z)] -> (B,): one sample per mixture component."""
-    z = posterior.sample_stratified(key)  # (B, K, D)
-    return jnp.sum(jnp.exp(posterior.log_weights) * f(z), axis=-1)
-
-
 def marginal_term(model, xs, q_s, subset, key, beta):
     """L_S (eq. 4) with the STL estimator, given q_s = q(z | x_S); exactly 0 for S empty."""
     q_stop = q_s.stop_gradient()
@@ -61,7 +57,7 @@ def marginal_term(model, xs, q_s, subset, key, beta):
         rate = q_stop.log_prob(z) - model.prior_log_prob(z)
         return model.log_likelihood(xs, z, subset) - beta * rate
 
-    value = _expect(q_s, key, integrand)
+    value = stratified_expectation(q_s, key, integrand)
     return jnp.where(jnp.any(subset, axis=-1), value, 0.0)
 
 
@@ -74,7 +70,7 @@ def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
         cross_rate = q_full_stop.log_prob(z) - q_s.log_prob(z)
         return model.log_likelihood(xs, z, rest) - beta * cross_rate
 
-    value = _expect(q_full, key, integrand)
+    value = stratified_expectation(q_full, key, integrand)
     return jnp.where(jnp.any(rest, axis=-1), value, 0.0)
 
 
@@ -104,7 +100,7 @@ def mixture_bound(model, xs, present, key, beta=1.0):
         rate = q_stop.log_prob(z) - model.prior_log_prob(z)
         return model.log_likelihood(xs, z, present) - beta * rate
 
-    return _expect(q_s, k_sample, integrand)
+    return stratified_expectation(q_s, k_sample, integrand)
 
 
 BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}

@@ -106,6 +106,14 @@ class GaussianMixture(NamedTuple):
         return gaussian_sample(k_eps, mean, var)
 
 
+def stratified_expectation(q, key, f):
+    """E_q[f(z)] -> (B,) by stratification: one reparameterised sample per mixture component,
+    weighted by the component weights (works for any posterior with ``sample_stratified`` and
+    ``log_weights``)."""
+    z = q.sample_stratified(key)  # (B, K, D)
+    return jnp.sum(jnp.exp(q.log_weights) * f(z), axis=-1)
+
+
 def single_gaussian(mean, var) -> GaussianMixture:
     """A one-component mixture: (B, D) parameters -> (B, 1, D)."""
     log_w = jnp.zeros(mean.shape[:-1] + (1,), dtype=mean.dtype)

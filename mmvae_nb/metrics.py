@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .distributions import stratified_expectation
+
 
 def _standardise(a):
     a = np.asarray(a, dtype=np.float64)
@@ -77,11 +79,8 @@ def rate_distortion(model, xs, present, key, num_samples: int = 16):
     q_full = model.encode(tokens, present)
 
     def expect(q, k, f):
-        def one(k):
-            z = q.sample_stratified(k)
-            return jnp.sum(jnp.exp(q.log_weights) * f(z), axis=-1)
-
-        return jnp.mean(jax.vmap(one)(jax.random.split(k, num_samples)), axis=0)
+        draws = jax.vmap(lambda kk: stratified_expectation(q, kk, f))
+        return jnp.mean(draws(jax.random.split(k, num_samples)), axis=0)
 
     k_full, k_cross = jax.random.split(key)
     k_rec, k_rate = jax.random.split(k_full)

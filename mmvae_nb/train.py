@@ -46,9 +46,8 @@ class TrainConfig:
     epochs: int = 4000
     batch_size: int = 500
     learning_rate: float = 1e-3
-    clip_value: float = (
-        100.0  # element-wise gradient clipping (optax.clip), as in the official code
-    )
+    # element-wise gradient clipping (optax.clip), as in the official code
+    clip_value: float = 100.0
     seed: int = 0
     epochs_per_call: int = 50
 
