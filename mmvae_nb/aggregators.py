@@ -21,16 +21,21 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from .distributions import GaussianMixture, single_gaussian, standard_normal_like
+from .distributions import GaussianMixture, select_where, single_gaussian, standard_normal_like
 from .nets import MLP, SetTransformer
 
 MIN_STD = 1e-3
+MAX_LOG_STD = 20.0
 
 
 def gaussian_from_embedding(h, latent_dim: int):
-    """Split (..., 2D) into mean and variance; std = MIN_STD + exp(log-std)."""
+    """Split (..., 2D) into mean and variance; std = MIN_STD + exp(min(log-std, MAX_LOG_STD)).
+
+    The cap (std <= e^20) never binds for a component in use; it keeps the variance of an
+    unused mixture component, whose outputs drift with the shared network, finite in float32.
+    """
     mean, log_std = h[..., :latent_dim], h[..., latent_dim : 2 * latent_dim]
-    return mean, (MIN_STD + jnp.exp(log_std)) ** 2
+    return mean, (MIN_STD + jnp.exp(jnp.minimum(log_std, MAX_LOG_STD))) ** 2
 
 
 def product_of_experts(mean, var, mask):
@@ -64,10 +69,29 @@ def mixture_of_experts(mean, var, mask) -> GaussianMixture:
 
 def _prior_if_empty(q: GaussianMixture, mask) -> GaussianMixture:
     empty = ~jnp.any(mask, axis=-1)
-    prior = standard_normal_like(q.mean[..., 0, :])
-    return jax.tree.map(
-        lambda a, b: jnp.where(empty.reshape(empty.shape + (1,) * (a.ndim - 1)), b, a), q, prior
+    return select_where(empty, standard_normal_like(q.mean[..., 0, :]), q)
+
+
+def posterior_from_features(features, latent_dim: int, num_components: int = 1):
+    """The encoding distribution from the outer network's output (Section 4.2, Table 19b).
+
+    K = 1: features are (mean, log-std), 2D of them. K > 1 (the *Mixture* aggregators): K
+    mixture logits followed by K blocks of (mean, log-std), (1 + 2D) K features, as in the
+    official code's SumPoolingMixture / SelfAttentionMixture.
+    """
+    if num_components == 1:
+        return single_gaussian(*gaussian_from_embedding(features, latent_dim))
+    logits = features[..., :num_components]
+    blocks = features[..., num_components:].reshape(
+        features.shape[:-1] + (num_components, 2 * latent_dim)
     )
+    mean, var = gaussian_from_embedding(blocks, latent_dim)
+    return GaussianMixture(jax.nn.log_softmax(logits, axis=-1), mean, var)
+
+
+def posterior_feature_dim(latent_dim: int, num_components: int = 1) -> int:
+    """Output width of the outer network: 2D for a Gaussian, (1 + 2D) K for a K-mixture."""
+    return 2 * latent_dim if num_components == 1 else (1 + 2 * latent_dim) * num_components
 
 
 def masked_sum(g, mask):
@@ -113,20 +137,23 @@ class MoE(Aggregator):
 class SumPooling(Aggregator):
     """Deep-Sets aggregation (Example 6): [mu, log-std] = rho(sum_{s in S} chi(h_s)).
 
-    chi: E -> P -> P -> P and rho: P -> P -> P -> 2D, ReLU MLPs (Table 17b, c).
+    chi: E -> P -> P -> P and rho: P -> P -> P -> 2D, ReLU MLPs (Table 17b, c). With
+    ``num_components`` K > 1, rho outputs a K-component Gaussian mixture (SumPoolingMixture).
     """
 
-    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, **_):
-        self.latent_dim = latent_dim
+    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_components=1, **_):
+        self.latent_dim, self.num_components = latent_dim, num_components
         self.inner = MLP(embedding_dim, [hidden_dim, hidden_dim], hidden_dim, rngs=rngs)
-        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], 2 * latent_dim, rngs=rngs)
+        out = posterior_feature_dim(latent_dim, num_components)
+        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], out, rngs=rngs)
 
     def tokens(self, h):
         return self.inner(h)
 
     def pool(self, tokens, mask) -> GaussianMixture:
-        mean, var = gaussian_from_embedding(self.outer(masked_sum(tokens, mask)), self.latent_dim)
-        return _prior_if_empty(single_gaussian(mean, var), mask)
+        features = self.outer(masked_sum(tokens, mask))
+        q = posterior_from_features(features, self.latent_dim, self.num_components)
+        return _prior_if_empty(q, mask)
 
 
 class SelfAttention(Aggregator):
@@ -134,24 +161,53 @@ class SelfAttention(Aggregator):
 
     g^0 = chi(h) (Dense -> ReLU -> Dense), g^k = MaskedTransformerBlock(g^{k-1}) for k = 1..L,
     then LayerNorm, masked sum over S and rho: P -> P -> P -> 2D (Table 17b-d: 1 layer, 4 heads,
-    attention and FFN size P = 256).
+    attention and FFN size P = 256). With ``num_components`` K > 1, rho outputs a K-component
+    Gaussian mixture (SelfAttentionMixture).
     """
 
     def __init__(
-        self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_heads=4, num_layers=1, **_
+        self,
+        latent_dim,
+        embedding_dim,
+        *,
+        rngs,
+        hidden_dim=256,
+        num_heads=4,
+        num_layers=1,
+        num_components=1,
+        **_,
     ):
-        self.latent_dim = latent_dim
+        self.latent_dim, self.num_components = latent_dim, num_components
         self.inner = MLP(embedding_dim, [hidden_dim], hidden_dim, rngs=rngs)
         self.transformer = SetTransformer(hidden_dim, num_heads, num_layers, rngs=rngs)
-        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], 2 * latent_dim, rngs=rngs)
+        out = posterior_feature_dim(latent_dim, num_components)
+        self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], out, rngs=rngs)
 
     def tokens(self, h):
         return self.inner(h)
 
     def pool(self, tokens, mask) -> GaussianMixture:
         pooled = masked_sum(self.transformer(tokens, mask), mask)
-        mean, var = gaussian_from_embedding(self.outer(pooled), self.latent_dim)
-        return _prior_if_empty(single_gaussian(mean, var), mask)
+        q = posterior_from_features(self.outer(pooled), self.latent_dim, self.num_components)
+        return _prior_if_empty(q, mask)
+
+
+class SumPoolingMixture(SumPooling):
+    """SumPooling whose encoder is a K-component Gaussian mixture (Section 4.2; K = 5)."""
+
+    def __init__(self, latent_dim, embedding_dim, *, rngs, num_components=5, **kwargs):
+        super().__init__(
+            latent_dim, embedding_dim, rngs=rngs, num_components=num_components, **kwargs
+        )
+
+
+class SelfAttentionMixture(SelfAttention):
+    """SelfAttention whose encoder is a K-component Gaussian mixture (Section 4.2; K = 5)."""
+
+    def __init__(self, latent_dim, embedding_dim, *, rngs, num_components=5, **kwargs):
+        super().__init__(
+            latent_dim, embedding_dim, rngs=rngs, num_components=num_components, **kwargs
+        )
 
 
 SHARED_AGGREGATORS = {
@@ -159,7 +215,11 @@ SHARED_AGGREGATORS = {
     "MoE": MoE,
     "SumPooling": SumPooling,
     "SelfAttention": SelfAttention,
+    "SumPoolingMixture": SumPoolingMixture,
+    "SelfAttentionMixture": SelfAttentionMixture,
 }
+# aggregators whose embeddings are Gaussian experts (mean, log-std): embedding size must be 2D
+EXPERT_AGGREGATORS = ("PoE", "MoE")
 
 
 def make_aggregator(

@@ -82,6 +82,10 @@ class GaussianMixture(NamedTuple):
         comp = gaussian_log_prob(z[..., None, :], mean, var)  # (..., K)
         return logsumexp(jnp.where(jnp.isfinite(log_w), log_w + comp, -jnp.inf), axis=-1)
 
+    def expected_value(self):
+        """E_q[z] = sum_k w_k mean_k: (..., D)."""
+        return jnp.sum(jnp.exp(self.log_weights)[..., None] * self.mean, axis=-2)
+
     def stop_gradient(self) -> GaussianMixture:
         return GaussianMixture(*jax.tree.map(jax.lax.stop_gradient, tuple(self)))
 
@@ -106,12 +110,45 @@ class GaussianMixture(NamedTuple):
         return gaussian_sample(k_eps, mean, var)
 
 
+def pad_components(q: GaussianMixture, num_components: int) -> GaussianMixture:
+    """The same mixture with extra inactive components (weight 0, N(0, I)) up to K."""
+    extra = num_components - q.num_components
+    if extra <= 0:
+        return q
+    batch, dim = q.mean.shape[:-2], q.mean.shape[-1]
+    return GaussianMixture(
+        jnp.concatenate([q.log_weights, jnp.full(batch + (extra,), -jnp.inf, q.mean.dtype)], -1),
+        jnp.concatenate([q.mean, jnp.zeros(batch + (extra, dim), q.mean.dtype)], -2),
+        jnp.concatenate([q.var, jnp.ones(batch + (extra, dim), q.var.dtype)], -2),
+    )
+
+
+def select_where(condition, a: GaussianMixture, b: GaussianMixture) -> GaussianMixture:
+    """Per example (condition (B,)): mixture ``a`` where true, else ``b`` (padded to equal K)."""
+    k = max(a.num_components, b.num_components)
+    a, b = pad_components(a, k), pad_components(b, k)
+    return jax.tree.map(
+        lambda x, y: jnp.where(condition.reshape(condition.shape + (1,) * (x.ndim - 1)), x, y),
+        a,
+        b,
+    )
+
+
 def stratified_expectation(q, key, f):
     """E_q[f(z)] -> (B,) by stratification: one reparameterised sample per mixture component,
     weighted by the component weights (works for any posterior with ``sample_stratified`` and
-    ``log_weights``)."""
+    ``log_weights``).
+
+    Components whose weight is exactly 0 (inactive experts, padding, or a learned weight that
+    underflowed) contribute nothing, in value and gradient: their sample is replaced by 0
+    before ``f`` sees it, so an extreme, unused component (say an overflowing scale, which no
+    gradient keeps in check) cannot turn the estimate into 0 x inf = NaN.
+    """
     z = q.sample_stratified(key)  # (B, K, D)
-    return jnp.sum(jnp.exp(q.log_weights) * f(z), axis=-1)
+    weights = jnp.exp(q.log_weights)
+    active = weights > 0
+    z = jnp.where(active[..., None], z, 0.0)
+    return jnp.sum(jnp.where(active, weights * f(z), 0.0), axis=-1)
 
 
 def single_gaussian(mean, var) -> GaussianMixture:

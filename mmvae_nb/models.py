@@ -1,21 +1,39 @@
 """The multi-modal VAE: modality encoders -> aggregator -> q(z | x_S); prior; decoders.
 
-p(z, x) = p(z) prod_s p(x_s | z) with a standard Gaussian prior (Section 1). Modalities are a
-list of arrays ``xs`` (one (B, D_s) array each) plus a boolean mask (B, M) of the modalities that
-are present; absent slots are replaced by zeros before encoding (``jnp.where``), so whatever they
-hold (NaN included) never reaches a result.
+p(z, x) = p(z) prod_s p(x_s | z) (Section 1) with a standard Gaussian or a learnable
+Gaussian-mixture prior (``priors``). Modalities are a list of arrays ``xs`` (one (B, D_s) array
+each) plus a boolean mask (B, M) of the modalities that are present; absent slots are replaced by
+zeros before encoding (``jnp.where``), so whatever they hold (NaN included) never reaches a
+result.
+
+Decoders: linear-Gaussian (App. M), or the non-linear decoders of the identifiable models
+(Section 5.2; official code's ``InjectiveMLPDecoder``): Dense(D_s) -> LeakyReLU(0.1) -> Dense(D_s)
+with a Gaussian likelihood (fixed scale, or a learned per-feature scale independent of z) or a
+categorical one (one-hot data, the auxiliary label).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
+import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from .aggregators import make_aggregator
-from .distributions import gaussian_log_prob
+from .aggregators import EXPERT_AGGREGATORS, make_aggregator
+from .distributions import categorical_log_prob, gaussian_log_prob
 from .nets import MLP
+from .priors import make_prior
+
+LIKELIHOODS = ("gaussian", "categorical")
+DECODERS = ("linear", "mlp")
+MIN_DECODER_STD = 1e-3
+
+
+def _align(x, z):
+    """Insert the sample axes of ``z`` (B, ..., D) into ``x`` (B, D_s)."""
+    return x.reshape(x.shape[:1] + (1,) * (z.ndim - 2) + x.shape[1:])
 
 
 class Fixed(nnx.Variable):
@@ -41,10 +59,51 @@ class LinearGaussianDecoder(nnx.Module):
 
     def log_prob(self, x, z):
         """log p(x | z) for ``x`` (B, D_s) and ``z`` (B, ..., D) -> (B, ...)."""
-        x = x.reshape(x.shape[:1] + (1,) * (z.ndim - 2) + x.shape[1:])
+        x = _align(x, z)
         var = self.noise_std.get_value() ** 2
         per_feature = -0.5 * (jnp.log(2 * jnp.pi * var) + (x - self.mean(z)) ** 2 / var)
         return jnp.sum(jnp.where(self.feature_mask.get_value(), per_feature, 0.0), axis=-1)
+
+
+class MLPDecoder(nnx.Module):
+    """Non-linear decoder f_s(z) = Dense(LeakyReLU_0.1(Dense(z))), hidden width D_s (Sec. 5.2).
+
+    ``likelihood="gaussian"``: p(x | z) = N(f(z), sigma^2 I) with sigma = ``noise_std`` fixed, or,
+    with ``noise_std=None``, a learned per-feature sigma = 1e-3 + exp(s) independent of z
+    (initialised at s = 0; the official five-modality code). ``likelihood="categorical"``:
+    p(x | z) = Cat(softmax f(z)) for one-hot x (the auxiliary label).
+    """
+
+    def __init__(self, latent_dim, out_dim, *, rngs, likelihood="gaussian", noise_std=None):
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
+        self.likelihood = likelihood
+        self.net = MLP(
+            latent_dim,
+            [out_dim],
+            out_dim,
+            rngs=rngs,
+            activation=partial(jax.nn.leaky_relu, negative_slope=0.1),
+        )
+        self.learned_scale = likelihood == "gaussian" and noise_std is None
+        if self.learned_scale:
+            self.log_scale = nnx.Param(jnp.zeros((out_dim,)))
+        else:  # unused by a categorical likelihood
+            sigma = 1.0 if noise_std is None else noise_std
+            self.log_scale = Fixed(jnp.log(jnp.asarray(sigma, dtype=jnp.float32)))
+
+    def mean(self, z):
+        """E[x | z]: f(z), or the class probabilities for a categorical likelihood."""
+        out = self.net(z)
+        return jax.nn.softmax(out, axis=-1) if self.likelihood == "categorical" else out
+
+    def log_prob(self, x, z):
+        """log p(x | z) for ``x`` (B, D_s) and ``z`` (B, ..., D) -> (B, ...)."""
+        x, out = _align(x, z), self.net(z)
+        if self.likelihood == "categorical":
+            return categorical_log_prob(x, out)
+        std = jnp.exp(self.log_scale[...]) + (MIN_DECODER_STD if self.learned_scale else 0.0)
+        return gaussian_log_prob(x, out, jnp.broadcast_to(std**2, out.shape))
 
 
 class MultimodalVAE(nnx.Module):
@@ -52,6 +111,13 @@ class MultimodalVAE(nnx.Module):
 
     ``encoder_hidden`` are the hidden widths of every modality encoder (Table 17a: 512, 512 for
     PoE/MoE, 256, 256 otherwise); the encoders output 2 D features.
+
+    ``embedding_dim`` (default 2 (D' + D~)) is the width of h_s; PoE/MoE need exactly 2 D (the
+    experts' mean and log-std), the learned aggregators take any width (Table 19a: 128).
+    ``decoder`` is ``"linear"`` (App. M) or ``"mlp"`` (``MLPDecoder``); ``likelihoods`` gives each
+    modality's likelihood (default all Gaussian); ``noise_std`` is a fixed decoder scale (scalar or
+    per modality), or ``None`` for learned scales (MLP decoders only). ``prior`` is
+    ``"standard"`` or ``"gmm"`` (``prior_components`` components, App. J).
 
     With ``private_latent_dim`` = D~ > 0 the latent is z = (z', z~_1, ..., z~_M) with a shared
     z' of dimension ``latent_dim`` and private z~_s of dimension D~ (App. F, eq. 10); decoder s
@@ -67,9 +133,14 @@ class MultimodalVAE(nnx.Module):
         *,
         rngs: nnx.Rngs,
         encoder_hidden: Sequence[int] = (256, 256),
+        embedding_dim: int | None = None,
         aggregator_kwargs: dict | None = None,
+        decoder: str = "linear",
+        likelihoods: Sequence[str] | None = None,
         noise_std=1.0,
         private_latent_dim: int = 0,
+        prior: str = "standard",
+        prior_components: int = 5,
     ):
         if len(modality_dims) == 0:
             raise ValueError("modality_dims is empty: a multi-modal VAE needs modalities")
@@ -78,11 +149,24 @@ class MultimodalVAE(nnx.Module):
                 f"dimensions must be positive: modality_dims={tuple(modality_dims)}, "
                 f"latent_dim={latent_dim}, private_latent_dim={private_latent_dim}"
             )
+        if decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
         self.modality_dims = tuple(int(d) for d in modality_dims)
         num_modalities = len(self.modality_dims)
+        likelihoods = tuple(likelihoods or ("gaussian",) * num_modalities)
+        if len(likelihoods) != num_modalities:
+            raise ValueError(f"{len(likelihoods)} likelihoods for {num_modalities} modalities")
+        if decoder == "linear" and (set(likelihoods) != {"gaussian"} or noise_std is None):
+            raise ValueError("linear decoders are Gaussian with a fixed noise_std")
         self.shared_dim, self.private_dim = latent_dim, private_latent_dim
         self.latent_dim = latent_dim + num_modalities * private_latent_dim
-        embedding_dim = 2 * (latent_dim + private_latent_dim)
+        expert_dim = 2 * (latent_dim + private_latent_dim)
+        if embedding_dim is None:
+            embedding_dim = expert_dim
+        if aggregator.split(" ")[0] in EXPERT_AGGREGATORS and embedding_dim != expert_dim:
+            raise ValueError(
+                f"{aggregator} needs embedding_dim = 2 x latent = {expert_dim}, got {embedding_dim}"
+            )
         self.encoders = nnx.List(
             [MLP(d, list(encoder_hidden), embedding_dim, rngs=rngs) for d in self.modality_dims]
         )
@@ -94,14 +178,22 @@ class MultimodalVAE(nnx.Module):
             private_dim=private_latent_dim,
             **(aggregator_kwargs or {}),
         )
-        noise = jnp.broadcast_to(jnp.asarray(noise_std), (num_modalities,))
+        noise = [None] * num_modalities
+        if noise_std is not None:
+            noise = list(jnp.broadcast_to(jnp.asarray(noise_std), (num_modalities,)))
         decoder_input = latent_dim + private_latent_dim
-        self.decoders = nnx.List(
-            [
+        if decoder == "linear":
+            decoders = [
                 LinearGaussianDecoder(decoder_input, d, noise[s], rngs=rngs)
                 for s, d in enumerate(self.modality_dims)
             ]
-        )
+        else:
+            decoders = [
+                MLPDecoder(decoder_input, d, rngs=rngs, likelihood=lik, noise_std=sigma)
+                for d, lik, sigma in zip(self.modality_dims, likelihoods, noise)
+            ]
+        self.decoders = nnx.List(decoders)
+        self.prior = make_prior(prior, self.latent_dim, rngs=rngs, num_components=prior_components)
 
     @property
     def num_modalities(self) -> int:
@@ -122,12 +214,13 @@ class MultimodalVAE(nnx.Module):
         return self.aggregator.tokens(h)
 
     def encode(self, tokens, mask):
-        """q(z | x_S) for the modalities in ``mask`` (B, M), from ``embed``'s tokens."""
-        return self.aggregator.pool(tokens, mask)
+        """q(z | x_S) for the modalities in ``mask`` (B, M), from ``embed``'s tokens; the prior
+        for examples with S empty."""
+        return self.prior.replace_empty(self.aggregator.pool(tokens, mask), mask)
 
     def prior_log_prob(self, z):
-        """log p(z) for the standard Gaussian prior, summed over the latent axis."""
-        return gaussian_log_prob(z, 0.0, 1.0)
+        """log p(z) (for a mixture prior, of the marginal: the optimal cluster factor, App. J)."""
+        return self.prior.log_prob(z)
 
     def decoder_latents(self, z, modality: int):
         """The latent coordinates decoder ``modality`` reads: z, or (z', z~_s) with privates."""

@@ -15,7 +15,8 @@ from flax import nnx
 
 
 class MLP(nnx.Module):
-    """Dense layers ``in -> hidden... -> out`` with ReLU between them (none after the last)."""
+    """Dense layers ``in -> hidden... -> out`` with an activation between them (ReLU unless
+    ``activation`` says otherwise; none after the last unless ``final_activation``)."""
 
     def __init__(
         self,
@@ -25,16 +26,18 @@ class MLP(nnx.Module):
         *,
         rngs: nnx.Rngs,
         final_activation: bool = False,
+        activation=jax.nn.relu,
     ):
         dims = [in_dim, *hidden, out_dim]
         self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(dims[:-1], dims[1:])])
         self.final_activation = final_activation
+        self.activation = activation
 
     def __call__(self, x):
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1 or self.final_activation:
-                x = jax.nn.relu(x)
+                x = self.activation(x)
         return x
 
 

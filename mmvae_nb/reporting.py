@@ -101,7 +101,7 @@ def render_side_by_side(ours: pd.DataFrame, paper: pd.DataFrame) -> str:
     joined["ours"] = [_cell(m, s) for m, s in zip(joined["mean"], joined["std"])]
     joined["paper"] = [_cell(m, s) for m, s in zip(joined["paper_mean"], joined["paper_std"])]
     joined["bound"] = joined["bound"].map(BOUND_LABELS).fillna(joined["bound"])
-    index = ["aggregation", "beta", "bound", "target", "inputs"]
+    index = ["prior", "aggregation", "beta", "bound", "target", "inputs"]
     index = [c for c in index if c in ("aggregation", "bound") or joined[c].nunique() > 1]
     wide = joined.pivot_table(
         index=index, columns="metric", values=["ours", "paper"], aggfunc="first", sort=False

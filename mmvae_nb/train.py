@@ -42,7 +42,8 @@ class TrainConfig:
     """Optimisation settings (defaults: the official code's linear-Gaussian run, App. M)."""
 
     bound: str = "ours"
-    beta: float = 1.0
+    # one beta for every replica, or a tuple with one per replica (trained as one program)
+    beta: float | tuple[float, ...] = 1.0
     epochs: int = 4000
     batch_size: int = 500
     learning_rate: float = 1e-3
@@ -55,7 +56,7 @@ class TrainConfig:
         get_bound(self.bound)  # raises on an unknown bound
         if self.epochs <= 0 or self.batch_size <= 0 or self.epochs_per_call <= 0:
             raise ValueError(f"epochs, batch_size, epochs_per_call must be positive: {self}")
-        if not (self.beta > 0 and self.learning_rate > 0):
+        if not (np.all(np.asarray(self.beta) > 0) and self.learning_rate > 0):
             raise ValueError(f"beta and learning_rate must be positive: {self}")
 
 
@@ -136,11 +137,11 @@ def _train_epochs(
     clip_value,
     num_epochs,
 ):
-    """``num_epochs`` epochs for every replica (leading axis of every argument but ``beta``)."""
+    """``num_epochs`` epochs for every replica (leading axis of every argument but the lr)."""
     optimizer = _optimizer(clip_value, learning_rate)
     grad_fn = jax.value_and_grad(_loss)
 
-    def one_replica(params, opt_state, consts, xs, present, key):
+    def one_replica(params, opt_state, consts, xs, present, key, beta):
         n = present.shape[0]
         steps = n // batch_size
 
@@ -165,7 +166,7 @@ def _train_epochs(
         )
         return params, opt_state, losses
 
-    return jax.vmap(one_replica)(params, opt_state, consts, xs, present, key)
+    return jax.vmap(one_replica)(params, opt_state, consts, xs, present, key, beta)
 
 
 def init_replicas(make_model: Callable, keys, replica_args):
@@ -211,6 +212,9 @@ def train_replicas(
             raise ValueError(f"modality {s} has NaN/inf values in present entries")
     if replica_args is None:
         replica_args = jnp.zeros((num_replicas,))
+    if np.ndim(config.beta) and np.shape(config.beta) != (num_replicas,):
+        raise ValueError(f"{len(config.beta)} betas for {num_replicas} replicas")
+    betas = jnp.broadcast_to(jnp.asarray(config.beta, jnp.float32), (num_replicas,))
 
     cache_dir = cache_dir or default_cache_dir()
     path = cache_dir / "results" / f"{cache_key}.pkl" if cache_key else None
@@ -241,7 +245,7 @@ def train_replicas(
                 xs,
                 present,
                 chunk_keys,
-                jnp.float32(config.beta),
+                betas,
                 jnp.float32(config.learning_rate),
                 graphdef=graphdef,
                 bound=config.bound,
@@ -257,7 +261,11 @@ def train_replicas(
     state = nnx.merge_state(params, consts)
     loss_history = np.concatenate(history, axis=1)
     if not np.all(np.isfinite(loss_history)):
-        raise FloatingPointError(f"{description}: training diverged (non-finite loss)")
+        replica, epoch = np.argwhere(~np.isfinite(loss_history))[0]
+        raise FloatingPointError(
+            f"{description}: training diverged (non-finite loss from epoch {epoch} of replica "
+            f"{replica})"
+        )
     if path is not None:
         _atomic_pickle(
             {

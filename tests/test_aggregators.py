@@ -12,7 +12,14 @@ from mmvae_nb.aggregators import make_aggregator, product_of_experts
 from mmvae_nb.distributions import gaussian_log_prob
 
 rng = np.random.default_rng(1)
-SHARED = ["PoE", "MoE", "SumPooling", "SelfAttention"]
+SHARED = [
+    "PoE",
+    "MoE",
+    "SumPooling",
+    "SelfAttention",
+    "SumPoolingMixture",
+    "SelfAttentionMixture",
+]
 EQUIVARIANT = ["PoE (equivariant)", "SumPooling (equivariant)", "SelfAttention (equivariant)"]
 
 

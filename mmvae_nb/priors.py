@@ -1,0 +1,123 @@
+"""Priors p(z): the standard Gaussian, and a learnable Gaussian mixture (App. J).
+
+The Gaussian-mixture prior is p(z) = sum_c pi_c N(z; mu_c, diag sigma_c^2) with learnable
+weights, means and scales. App. J augments the bounds with the cluster variable c and a
+structured encoder q(c, z | x_S) = q(z | x_S) q(c | z, x_S). The cluster part of the bound,
+
+    f_c(z) = sum_c q(c | z) [ -beta log q(c | z) + beta log p(c, z) ]            (eq. 16),
+
+is maximised by the *optimal cluster factor* q*(c | z) = p(c | z) (the prior's responsibilities,
+Remark 26), where it equals beta log p(z). So the augmented bound with the optimal cluster
+encoder is the bound with log p(z) of the mixture marginal: no variational parameters for c and
+no discrete sampling. ``cluster_objective`` and ``responsibilities`` expose the pieces so the
+tests can check that claim; the bounds only ever call ``log_prob``.
+
+Both priors have the same interface: ``log_prob(z)``, ``as_mixture(batch_shape)`` and
+``replace_empty(q, mask)``, which makes q(z | x_S) the prior for examples with S empty.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+from jax.scipy.special import logsumexp
+
+from .aggregators import MIN_STD
+from .distributions import GaussianMixture, gaussian_log_prob, pad_components, select_where
+
+
+def _broadcast(q: GaussianMixture, batch_shape) -> GaussianMixture:
+    return GaussianMixture(
+        jnp.broadcast_to(q.log_weights, tuple(batch_shape) + q.log_weights.shape),
+        jnp.broadcast_to(q.mean, tuple(batch_shape) + q.mean.shape),
+        jnp.broadcast_to(q.var, tuple(batch_shape) + q.var.shape),
+    )
+
+
+class StandardNormalPrior(nnx.Module):
+    """p(z) = N(0, I_D). The aggregators already return it for an empty S."""
+
+    def __init__(self, latent_dim: int):
+        self.latent_dim = latent_dim
+
+    num_components = 1
+
+    def log_prob(self, z):
+        return gaussian_log_prob(z, 0.0, 1.0)
+
+    def as_mixture(self, batch_shape=()) -> GaussianMixture:
+        one = jnp.ones((1, self.latent_dim))
+        return _broadcast(GaussianMixture(jnp.zeros((1,)), 0.0 * one, one), batch_shape)
+
+    def replace_empty(self, q: GaussianMixture, mask) -> GaussianMixture:
+        return q
+
+
+class GaussianMixturePrior(nnx.Module):
+    """Learnable p(z) = sum_c pi_c N(mu_c, diag sigma_c^2) (Section 5.2, App. J).
+
+    pi = softmax(logits), sigma_c = 1e-3 + exp(log_scale_c) (the encoders' floor; the official
+    code has none, but its optimiser zeroes NaN gradients: without a floor, the mixture bound's
+    S = {} term, which decodes samples of the prior, can collapse a component to a point and the
+    training diverges at the paper's settings). Initialisation: equal weights, unit scales and
+    means drawn from N(0, I) so that the components are not symmetric (identical components
+    would receive identical gradients and never separate).
+    """
+
+    def __init__(self, latent_dim: int, num_components: int, *, rngs: nnx.Rngs):
+        if num_components < 1:
+            raise ValueError(f"num_components must be >= 1, got {num_components}")
+        self.latent_dim = latent_dim
+        self.num_components = num_components
+        self.logits = nnx.Param(jnp.zeros((num_components,)))
+        self.means = nnx.Param(jax.random.normal(rngs.params(), (num_components, latent_dim)))
+        self.log_scales = nnx.Param(jnp.zeros((num_components, latent_dim)))
+
+    def log_weights(self):
+        return jax.nn.log_softmax(self.logits[...])
+
+    def variances(self):
+        return (MIN_STD + jnp.exp(self.log_scales[...])) ** 2
+
+    def joint_log_prob(self, z):
+        """log p(c, z) = log pi_c + log N(z; mu_c, sigma_c^2) for every c: (..., D) -> (..., K)."""
+        return self.log_weights() + gaussian_log_prob(
+            z[..., None, :], self.means[...], self.variances()
+        )
+
+    def log_prob(self, z):
+        """log p(z) of the mixture marginal (the optimal cluster factor's value / beta)."""
+        return logsumexp(self.joint_log_prob(z), axis=-1)
+
+    def responsibilities(self, z):
+        """p(c | z), the optimal cluster factor q*(c | z, x_S) of App. J: (..., K)."""
+        return jax.nn.softmax(self.joint_log_prob(z), axis=-1)
+
+    def cluster_objective(self, z, q_c, beta=1.0):
+        """f_c(z) = sum_c q(c) [-beta log q(c) + beta log p(c, z)] (eq. 16) for a given q(c)."""
+        log_q = jnp.log(q_c)
+        return jnp.sum(q_c * beta * (self.joint_log_prob(z) - log_q), axis=-1)
+
+    def as_mixture(self, batch_shape=()) -> GaussianMixture:
+        q = GaussianMixture(self.log_weights(), self.means[...], self.variances())
+        return _broadcast(q, batch_shape)
+
+    def replace_empty(self, q: GaussianMixture, mask) -> GaussianMixture:
+        """q(z | x_S) with the rows of an empty S replaced by this prior (padding K if needed)."""
+        if q.num_components < self.num_components:
+            q = pad_components(q, self.num_components)
+        empty = ~jnp.any(mask, axis=-1)
+        return select_where(empty, self.as_mixture(q.mean.shape[:-2]), q)
+
+
+PRIORS = ("standard", "gmm")
+
+
+def make_prior(name: str, latent_dim: int, *, rngs: nnx.Rngs, num_components: int = 5):
+    """``"standard"`` -> N(0, I); ``"gmm"`` -> a learnable mixture with ``num_components``."""
+    if name == "standard":
+        return StandardNormalPrior(latent_dim)
+    if name == "gmm":
+        return GaussianMixturePrior(latent_dim, num_components, rngs=rngs)
+    raise ValueError(f"unknown prior {name!r}; choose one of {list(PRIORS)}")
