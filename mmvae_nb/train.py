@@ -233,10 +233,11 @@ def train_replicas(
     run_keys = keys[num_replicas:]
     history = []
     start = time.perf_counter()
+    chunk = _chunk_size(config.epochs, config.epochs_per_call)
     with tqdm(total=config.epochs, desc=description, disable=not progress, leave=False) as bar:
         done = 0
         while done < config.epochs:
-            chunk = min(config.epochs_per_call, config.epochs - done)
+            chunk = min(chunk, config.epochs - done)
             run_keys, chunk_keys = _split_rows(run_keys)
             params, opt_state, losses = _train_epochs(
                 params,
@@ -275,6 +276,14 @@ def train_replicas(
             path,
         )
     return TrainedModels(graphdef, state, loss_history, seconds)
+
+
+def _chunk_size(epochs: int, epochs_per_call: int) -> int:
+    """Epochs per jitted call: the largest divisor of ``epochs`` up to ``epochs_per_call``, so
+    that every call has the same length and one program is compiled (a remainder call would
+    compile a second one); ``epochs_per_call`` itself when no divisor comes close."""
+    divisor = max(d for d in range(1, min(epochs, epochs_per_call) + 1) if epochs % d == 0)
+    return divisor if 2 * divisor >= min(epochs, epochs_per_call) else epochs_per_call
 
 
 def _split_rows(keys):

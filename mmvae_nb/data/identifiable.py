@@ -49,6 +49,8 @@ class IdentifiableData:
     likelihoods: tuple[str, ...]  # "gaussian" | "categorical" per modality
     noise_std: float
     decoder_weights: list[list[np.ndarray]]  # weights of each true f_s (``apply_mlp``)
+    cluster_means: np.ndarray  # (K, D) mu_c
+    cluster_variances: np.ndarray  # (K, D) Lambda_c
 
     @property
     def modality_dims(self) -> tuple[int, ...]:
@@ -68,18 +70,21 @@ class IdentifiableData:
             self.likelihoods,
             self.noise_std,
             self.decoder_weights,
+            self.cluster_means,
+            self.cluster_variances,
         )
 
 
 def sample_cluster_latents(
     rng, n: int, num_labels: int, latent_dim: int, mean_range=(-5.0, 5.0), var_range=(0.5, 3.0)
 ):
-    """Labels c ~ U{0..K-1} and z | c ~ N(mu_c, diag Lambda_c): returns (z, labels)."""
+    """Labels c ~ U{0..K-1} and z | c ~ N(mu_c, diag Lambda_c): returns
+    (z, labels, means mu, variances Lambda)."""
     means = rng.uniform(*mean_range, size=(num_labels, latent_dim))
     variances = rng.uniform(*var_range, size=(num_labels, latent_dim))
     labels = rng.integers(0, num_labels, size=n)
     z = means[labels] + np.sqrt(variances[labels]) * rng.normal(size=(n, latent_dim))
-    return z, labels
+    return z, labels, means, variances
 
 
 def _well_conditioned(rng, rows: int, cols: int, num_draws: int = 1000) -> np.ndarray:
@@ -151,13 +156,15 @@ def sample_auxiliary_label(
     one-hot label c (Section 5.2, "Auxiliary labels as modalities")."""
     _check(n, num_labels, latent_dim, noise_std)
     rng = np.random.default_rng([seed, 2])
-    z, labels = sample_cluster_latents(rng, n, num_labels, latent_dim)
+    z, labels, means, variances = sample_cluster_latents(rng, n, num_labels, latent_dim)
     weights = random_injective_mlp(rng, [latent_dim, latent_dim, latent_dim])
     x = apply_mlp(weights, z) + noise_std * rng.normal(size=(n, latent_dim))
     onehot = np.eye(num_labels)[labels]
     present = np.ones((n, 2), dtype=bool)
     likelihoods = ("gaussian", "categorical")
-    return IdentifiableData([x, onehot], z, labels, present, likelihoods, noise_std, [weights])
+    return IdentifiableData(
+        [x, onehot], z, labels, present, likelihoods, noise_std, [weights], means, variances
+    )
 
 
 def sample_five_modalities(
@@ -176,7 +183,7 @@ def sample_five_modalities(
     if modality_dim < latent_dim:
         raise ValueError(f"injectivity needs modality_dim >= latent_dim, got {modality_dim}")
     rng = np.random.default_rng([seed, 5])
-    z, labels = sample_cluster_latents(rng, n, num_labels, latent_dim)
+    z, labels, means, variances = sample_cluster_latents(rng, n, num_labels, latent_dim)
     decoders = [
         random_injective_mlp(rng, [latent_dim, modality_dim, modality_dim])
         for _ in range(num_modalities)
@@ -184,4 +191,58 @@ def sample_five_modalities(
     xs = [apply_mlp(w, z) + noise_std * rng.normal(size=(n, modality_dim)) for w in decoders]
     present = mcar_mask(rng, n, num_modalities, eta)
     likelihoods = ("gaussian",) * num_modalities
-    return IdentifiableData(xs, z, labels, present, likelihoods, noise_std, decoders)
+    return IdentifiableData(
+        xs, z, labels, present, likelihoods, noise_std, decoders, means, variances
+    )
+
+
+def invert_mlp(weights, x):
+    """f^{-1}(x) for a square injective ``apply_mlp`` network (every layer D x D)."""
+    y = np.asarray(x, dtype=np.float64)
+    for i, w in enumerate(reversed(weights)):
+        if i > 0:
+            y = np.where(y > 0, y, y / LEAKY_SLOPE)
+        y = np.linalg.solve(w, y.T).T
+    return y
+
+
+def label_model_log_likelihood(data: IdentifiableData, num_particles: int = 4000, seed: int = 0):
+    """log p(x_1, c) under the *true* label model, per example: the reference that a learned
+    model's importance-sampled LLH can approach (the data's own log-likelihood).
+
+    log p(x_1, c) = log p(c) + log E_{N(z; mu_c, Lambda_c)} N(x_1; f_1(z), sigma^2 I), by
+    multiple importance sampling with half the particles from N(z*, 4 sigma^2 (J^T J)^{-1})
+    around the noiseless pre-image z* = f_1^{-1}(x_1) (J: the Jacobian of f_1 at z*; f_1 is
+    piecewise linear, so the likelihood is Gaussian in z near z*) and half from the prior
+    N(mu_c, Lambda_c), which covers the mass across a kink of the LeakyReLU; weights use the
+    balance heuristic (the equal mixture of both densities).
+    """
+    if len(data.decoder_weights) != 1 or data.likelihoods != ("gaussian", "categorical"):
+        raise ValueError("label_model_log_likelihood needs data from sample_auxiliary_label")
+    weights, sigma = data.decoder_weights[0], data.noise_std
+    x, labels = data.xs[0], data.labels
+    dim = x.shape[1]
+    z_star = invert_mlp(weights, x)
+    jac = mlp_jacobian(weights, z_star)
+    chol = np.linalg.cholesky(4 * sigma**2 * np.linalg.inv(np.einsum("nod,noe->nde", jac, jac)))
+    mean, var = data.cluster_means[labels], data.cluster_variances[labels]
+    rng = np.random.default_rng(seed)
+    half = num_particles // 2
+    eps = rng.normal(size=(2 * half, *z_star.shape))
+    z = np.concatenate(
+        [
+            z_star + np.einsum("nde,pne->pnd", chol, eps[:half]),
+            mean + np.sqrt(var) * eps[half:],
+        ]
+    )  # (P, n, D)
+    fx = apply_mlp(weights, z.reshape(-1, dim)).reshape(z.shape)
+    log_lik = -0.5 * np.sum(np.log(2 * np.pi * sigma**2) + (x - fx) ** 2 / sigma**2, axis=-1)
+    log_prior = -0.5 * np.sum(np.log(2 * np.pi * var) + (z - mean) ** 2 / var, axis=-1)
+    white = np.linalg.solve(chol[None], (z - z_star)[..., None])[..., 0]
+    log_det = np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    log_local = -0.5 * np.sum(white**2, axis=-1) - log_det - 0.5 * dim * np.log(2 * np.pi)
+    log_q = np.logaddexp(log_local, log_prior) - np.log(2.0)
+    log_w = log_lik + log_prior - log_q
+    top = log_w.max(axis=0)
+    log_mean = top + np.log(np.mean(np.exp(log_w - top), axis=0))
+    return log_mean - np.log(data.cluster_means.shape[0])
