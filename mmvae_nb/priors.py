@@ -12,8 +12,9 @@ encoder is the bound with log p(z) of the mixture marginal: no variational param
 no discrete sampling. ``cluster_objective`` and ``responsibilities`` expose the pieces so the
 tests can check that claim; the bounds only ever call ``log_prob``.
 
-Both priors have the same interface: ``log_prob(z)``, ``as_mixture(batch_shape)`` and
-``replace_empty(q, mask)``, which makes q(z | x_S) the prior for examples with S empty.
+Both priors have the same interface: ``log_prob(z)`` and ``replace_empty(q, mask)``, which makes
+q(z | x_S) the prior for examples with S empty (a no-op for N(0, I), which the aggregators
+already return there).
 """
 
 from __future__ import annotations
@@ -24,15 +25,7 @@ from flax import nnx
 from jax.scipy.special import logsumexp
 
 from .aggregators import MIN_STD
-from .distributions import GaussianMixture, gaussian_log_prob, pad_components, select_where
-
-
-def _broadcast(q: GaussianMixture, batch_shape) -> GaussianMixture:
-    return GaussianMixture(
-        jnp.broadcast_to(q.log_weights, tuple(batch_shape) + q.log_weights.shape),
-        jnp.broadcast_to(q.mean, tuple(batch_shape) + q.mean.shape),
-        jnp.broadcast_to(q.var, tuple(batch_shape) + q.var.shape),
-    )
+from .distributions import GaussianMixture, gaussian_log_prob, select_where
 
 
 class StandardNormalPrior(nnx.Module):
@@ -41,14 +34,8 @@ class StandardNormalPrior(nnx.Module):
     def __init__(self, latent_dim: int):
         self.latent_dim = latent_dim
 
-    num_components = 1
-
     def log_prob(self, z):
         return gaussian_log_prob(z, 0.0, 1.0)
-
-    def as_mixture(self, batch_shape=()) -> GaussianMixture:
-        one = jnp.ones((1, self.latent_dim))
-        return _broadcast(GaussianMixture(jnp.zeros((1,)), 0.0 * one, one), batch_shape)
 
     def replace_empty(self, q: GaussianMixture, mask) -> GaussianMixture:
         return q
@@ -57,12 +44,13 @@ class StandardNormalPrior(nnx.Module):
 class GaussianMixturePrior(nnx.Module):
     """Learnable p(z) = sum_c pi_c N(mu_c, diag sigma_c^2) (Section 5.2, App. J).
 
-    pi = softmax(logits), sigma_c = 1e-3 + exp(log_scale_c) (the encoders' floor; the official
-    code has none, but its optimiser zeroes NaN gradients: without a floor, the mixture bound's
-    S = {} term, which decodes samples of the prior, can collapse a component to a point and the
-    training diverges at the paper's settings). Initialisation: equal weights, unit scales and
-    means drawn from N(0, I) so that the components are not symmetric (identical components
-    would receive identical gradients and never separate).
+    pi = softmax(logits), sigma_c = 1e-3 + exp(log_scale_c): the encoders' floor, which keeps
+    every log-density finite (the official code has no floor, but its optimiser zeroes NaN
+    gradients). The mixture bound's S = {} term decodes samples of the prior and pulls its
+    scales down; a paper-settings run of SumPoolingMixture with that bound still diverged with
+    the floor in place (see the README). Initialisation: equal weights, unit scales and means
+    drawn from N(0, I) so that the components are not symmetric (identical components would
+    receive identical gradients and never separate).
     """
 
     def __init__(self, latent_dim: int, num_components: int, *, rngs: nnx.Rngs):
@@ -100,13 +88,13 @@ class GaussianMixturePrior(nnx.Module):
         return jnp.sum(q_c * beta * (self.joint_log_prob(z) - log_q), axis=-1)
 
     def as_mixture(self, batch_shape=()) -> GaussianMixture:
+        """This prior as a ``GaussianMixture`` broadcast to ``batch_shape``."""
         q = GaussianMixture(self.log_weights(), self.means[...], self.variances())
-        return _broadcast(q, batch_shape)
+        return jax.tree.map(lambda a: jnp.broadcast_to(a, tuple(batch_shape) + a.shape), q)
 
     def replace_empty(self, q: GaussianMixture, mask) -> GaussianMixture:
-        """q(z | x_S) with the rows of an empty S replaced by this prior (padding K if needed)."""
-        if q.num_components < self.num_components:
-            q = pad_components(q, self.num_components)
+        """q(z | x_S) with the rows of an empty S replaced by this prior (``select_where`` pads
+        both to the larger number of components)."""
         empty = ~jnp.any(mask, axis=-1)
         return select_where(empty, self.as_mixture(q.mean.shape[:-2]), q)
 

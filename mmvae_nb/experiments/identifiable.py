@@ -70,6 +70,7 @@ ROWS = (
 BOUNDS = ("ours", "mixture")
 BLOCKS = {"standard": "standard_prior", "gmm": "mixture_prior"}
 PRIOR_LABELS = {"standard": "N(0, I) prior", "gmm": "GMM prior"}
+TRUE_LLH_BLOCK = 1000  # test points per block of the true-model log-likelihood
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,6 @@ class IdentifiableExperiment:
         self.test_data = [
             drawn[c.repetition, c.eta].subset(slice(s["n_train"], None)) for c in self.conditions
         ]
-        # label model: the true model's log-likelihood of each test set, the LLH ceiling
-        ceiling = {}
-        for c, d in zip(self.conditions, self.test_data):
-            if self.section == "aux_label" and c.repetition not in ceiling:
-                ceiling[c.repetition] = float(label_model_log_likelihood(d, 10_000).mean())
-        self.true_llh = [ceiling.get(c.repetition, np.nan) for c in self.conditions]
 
     def _sample(self, repetition: int, eta: float) -> IdentifiableData:
         s, seed = self.settings, self.seed * 1000 + repetition
@@ -134,6 +129,22 @@ class IdentifiableExperiment:
             s["noise_std"],
             eta,
         )
+
+    @functools.cached_property
+    def true_llh(self) -> list[float]:
+        """Per condition, the true label model's mean log-likelihood of its test set (the LLH
+        ceiling; NaN for five modalities). Computed once per repetition, on first use, in
+        blocks of ``TRUE_LLH_BLOCK`` test points so memory stays bounded at any test size."""
+        ceiling = {}
+        for c, d in zip(self.conditions, self.test_data):
+            if self.section == "aux_label" and c.repetition not in ceiling:
+                blocks = range(0, d.z.shape[0], TRUE_LLH_BLOCK)
+                values = [
+                    label_model_log_likelihood(d.subset(slice(i, i + TRUE_LLH_BLOCK)), 10_000)
+                    for i in blocks
+                ]
+                ceiling[c.repetition] = float(np.concatenate(values).mean())
+        return [ceiling.get(c.repetition, np.nan) for c in self.conditions]
 
     # ------------------------------------------------------------------ data
     @property
