@@ -9,8 +9,11 @@ from mmvae_nb.data.mnist_svhn_text import (
     decode_text,
     encode_text,
     load_mnist,
+    load_svhn_mat,
+    load_svhn_sample,
     pair_indices,
     read_idx,
+    svhn_path,
     write_idx,
 )
 
@@ -63,3 +66,29 @@ def test_pairing_matches_labels_and_counts():
     np.testing.assert_array_equal(a[pairs[:, 0]], b[pairs[:, 1]])
     # per label min(count_a, count_b) pairs, repeated dups times: 0: 2, 1: 3, 2: 1
     assert len(pairs) == 3 * (2 + 3 + 1)
+
+
+def test_svhn_mat_round_trip_in_the_official_layout(tmp_path):
+    from scipy.io import savemat
+
+    images = np.random.default_rng(0).integers(0, 256, size=(6, 32, 32, 3), dtype=np.uint8)
+    labels = np.array([10, 1, 2, 3, 9, 10])
+    savemat(tmp_path / "x.mat", {"X": np.moveaxis(images, 0, -1), "y": labels[:, None]})
+    x, y = load_svhn_mat(tmp_path / "x.mat")
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, [0, 1, 2, 3, 9, 0])
+
+
+def test_vendored_svhn_sample():
+    x, y = load_svhn_sample()
+    assert x.shape == (50, 32, 32, 3) and x.dtype == np.uint8 and set(y) <= set(range(10))
+
+
+def test_checksum_mismatch_and_missing_file_are_clear_errors(tmp_path):
+    path = tmp_path / "svhn" / "test_32x32.mat"
+    path.parent.mkdir()
+    path.write_bytes(b"not svhn")
+    with pytest.raises(ValueError, match="expected eb5a983b"):
+        svhn_path("test_32x32.mat", tmp_path)
+    with pytest.raises(FileNotFoundError, match="train_32x32.mat is missing; download"):
+        svhn_path("train_32x32.mat", tmp_path, download=False)

@@ -119,3 +119,85 @@ def pair_indices(labels_a, labels_b, dups: int = 20, seed: int = 0) -> np.ndarra
         for _ in range(dups):
             pairs.append(np.stack([rng.permutation(a)[:n], rng.permutation(b)[:n]], axis=1))
     return np.concatenate(pairs)
+
+
+# ---------------------------------------------------------------------- SVHN
+SVHN_FILES = {
+    # name: (url, md5) of the cropped-digit files (Netzer et al., 2011); md5 as torchvision's
+    # SVHN dataset lists them (to re-check against a real download)
+    "train_32x32.mat": (
+        "http://ufldl.stanford.edu/housenumbers/train_32x32.mat",
+        "e26dedcc434d2e4c54c9b2d4a06d8373",
+    ),
+    "test_32x32.mat": (
+        "http://ufldl.stanford.edu/housenumbers/test_32x32.mat",
+        "eb5a983be6a315427106f1b164d9cef3",
+    ),
+}
+
+
+def load_svhn_mat(path):
+    """(images (n, 32, 32, 3) uint8, labels (n,) int64 in 0..9) from an SVHN .mat file, in the
+    official layout (X (32, 32, 3, n) uint8, y (n, 1) with 10 for the digit 0) or the vendored
+    sample's (X (n, 32, 32, 3) floats k / 255, y (1, n) already 0..9)."""
+    from scipy.io import loadmat
+
+    data = loadmat(path)
+    x, y = data["X"], np.asarray(data["y"]).reshape(-1).astype(np.int64)
+    if x.shape[:3] == (32, 32, 3) and x.shape[-1] == y.size:
+        x = np.moveaxis(x, -1, 0)
+    if x.dtype != np.uint8:
+        x = np.round(np.asarray(x, np.float64) * 255).astype(np.uint8)
+    return x, np.where(y == 10, 0, y)
+
+
+def _md5(path) -> str:
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def svhn_path(name: str, data_dir=None, download: bool = True) -> Path:
+    """The path of a verified SVHN file under ``data_dir`` (or ``$MMVAE_NB_DATA``, or
+    ``.cache/data``), downloading it when missing. Raises a clear error when the file is
+    missing and cannot be downloaded, or when its checksum does not match."""
+    import os
+
+    if name not in SVHN_FILES:
+        raise ValueError(f"unknown SVHN file {name!r}; choose one of {sorted(SVHN_FILES)}")
+    url, md5 = SVHN_FILES[name]
+    root = Path(data_dir or os.environ.get("MMVAE_NB_DATA") or Path(".cache") / "data")
+    path = root / "svhn" / name
+    if not path.exists():
+        if not download:
+            raise FileNotFoundError(f"{path} is missing; download {url} to that path")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            from urllib.request import urlretrieve
+
+            tmp = path.with_suffix(".part")
+            urlretrieve(url, tmp)
+            tmp.replace(path)
+        except OSError as error:
+            raise FileNotFoundError(
+                f"could not download {url} ({error}); this machine seems offline. Download it "
+                f"elsewhere and put it at {path} (or set MMVAE_NB_DATA), or use the offline "
+                "stand-in (dataset='offline')"
+            ) from error
+    actual = _md5(path)
+    if actual != md5:
+        raise ValueError(
+            f"{path} has md5 {actual}, expected {md5}: a corrupt or different file; delete it "
+            f"and download {url} again"
+        )
+    return path
+
+
+def load_svhn_sample():
+    """The 50 real SVHN crops vendored for comparison with the offline stand-in."""
+    folder = Path(str(resources.files("mmvae_nb.datasets").joinpath("svhn_sample")))
+    return load_svhn_mat(folder / "svhn_subset9.mat")
