@@ -1,21 +1,29 @@
 """MNIST-SVHN-Text (Section 5.3, App. O): loaders, the MoPoE pairing and the text modality.
 
-Work in progress (issue 5): real MNIST offline (vendored under ``mmvae_nb/datasets/mnist``,
-see its ``SOURCES.md``), the IDX format, the text modality and the index pairing. Still to do:
-SVHN download/checksums, the synthetic street-number stand-in, classifiers and metrics.
-
-* MNIST: the 60,000 training images come as 20 PNG sheets (784 x 3000 px, one image per row),
-  the 10,000 test images as gzipped IDX files.
+* MNIST is real and complete offline: the 60,000 training images as 20 PNG sheets (784 x 3000
+  px, one image per row) and the 10,000 test images as gzipped IDX files, vendored under
+  ``mmvae_nb/datasets/mnist`` (sources and licences in ``mmvae_nb/datasets/SOURCES.md``).
+* SVHN (``svhn="real"``) is downloaded to a cache directory and checked against its md5; offline,
+  ``svhn="standin"`` uses the synthetic street numbers of ``street_numbers`` instead.
 * Text (MoPoE, Sutter et al. 2021): the digit's English word at a random offset in a string of
-  length 8 padded with spaces, one-hot over MoPoE's 71-character alphabet.
+  length 8 padded with spaces, one-hot over MoPoE's 71-character alphabet, redrawn at every
+  access.
 * Pairing (MoPoE protocol): for each label, random MNIST and SVHN indices of that label are
-  matched, repeated ``dups`` = 20 times; only index pairs are kept, never images.
+  matched, repeated ``dups`` = 20 times (about 1.12 M training and 200 k test triples with real
+  SVHN); only index pairs are kept, never the images of the triples.
+
+``load_mnist_svhn_text`` returns an ``MnistSvhnText`` whose batches are the model's inputs: a
+list of flat float32 arrays [MNIST (B, 784), SVHN (B, 3072, HWC order), text (B, 8 x 71)] with
+pixels in [0, 1], and the labels.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import struct
+import tempfile
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -89,14 +97,27 @@ def load_mnist(split: str = "train", folder=None):
     raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
 
 
+def encode_texts(labels, rng, length: int = TEXT_LENGTH) -> np.ndarray:
+    """One-hot (n, length, |alphabet|) float32 strings of the digits' words, each at a random
+    offset in spaces. As MoPoE's ``create_text_from_label_mnist``: the offset is uniform in
+    0..length - 1 - len(word), so every string ends with at least one space."""
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    word_lengths = np.array([len(w) for w in DIGIT_WORDS])[labels]
+    if word_lengths.size and word_lengths.max() >= length:
+        raise ValueError(f"length {length} is too short for the words (need > 5)")
+    starts = rng.integers(0, length - word_lengths)  # exclusive high: length - len(word) - 1
+    space = ALPHABET.index(" ")
+    chars = np.full((labels.size, length), space, dtype=np.int64)
+    for label, word in enumerate(DIGIT_WORDS):
+        rows = np.flatnonzero(labels == label)
+        codes = np.array([ALPHABET.index(c) for c in word])
+        chars[rows[:, None], starts[rows, None] + np.arange(len(word))] = codes
+    return np.eye(len(ALPHABET), dtype=np.float32)[chars]
+
+
 def encode_text(label: int, rng, length: int = TEXT_LENGTH) -> np.ndarray:
-    """One-hot (length, |alphabet|) of the digit's word at a random offset in spaces."""
-    word = DIGIT_WORDS[int(label)]
-    start = int(rng.integers(0, length - len(word) + 1))
-    text = " " * start + word + " " * (length - start - len(word))
-    onehot = np.zeros((length, len(ALPHABET)), dtype=np.float32)
-    onehot[np.arange(length), [ALPHABET.index(c) for c in text]] = 1.0
-    return onehot
+    """One-hot (length, |alphabet|) of one digit's word at a random offset (``encode_texts``)."""
+    return encode_texts([label], rng, length)[0]
 
 
 def decode_text(onehot) -> str:
@@ -104,9 +125,13 @@ def decode_text(onehot) -> str:
     return "".join(ALPHABET[i] for i in np.argmax(onehot, axis=-1)).strip()
 
 
-def pair_indices(labels_a, labels_b, dups: int = 20, seed: int = 0) -> np.ndarray:
-    """MoPoE pairing: for each label, ``dups`` random permutations matching the indices of
-    ``labels_a`` with randomly drawn indices of ``labels_b`` of the same label -> (n, 2)."""
+def pair_indices(labels_a, labels_b, dups: int = 20, seed=0, max_per_label: int = 10_000):
+    """MoPoE's ``rand_match_on_idx``: for each label, n = min(#a, #b, ``max_per_label``)
+    examples of each side, matched by ``dups`` independent random permutations -> (n_total, 2)
+    index pairs with equal labels. MoPoE keeps the first n of each side in label-sorted order;
+    here the n are a random (seeded) choice."""
+    if dups <= 0:
+        raise ValueError(f"dups must be positive, got {dups}")
     rng = np.random.default_rng(seed)
     labels_a, labels_b = np.asarray(labels_a), np.asarray(labels_b)
     pairs = []
@@ -115,9 +140,10 @@ def pair_indices(labels_a, labels_b, dups: int = 20, seed: int = 0) -> np.ndarra
         b = np.flatnonzero(labels_b == label)
         if len(b) == 0:
             raise ValueError(f"label {label} has no examples in the second data set")
-        n = min(len(a), len(b))
+        n = min(len(a), len(b), max_per_label)
+        a, b = rng.choice(a, n, replace=False), rng.choice(b, n, replace=False)
         for _ in range(dups):
-            pairs.append(np.stack([rng.permutation(a)[:n], rng.permutation(b)[:n]], axis=1))
+            pairs.append(np.stack([rng.permutation(a), rng.permutation(b)], axis=1))
     return np.concatenate(pairs)
 
 
@@ -165,8 +191,6 @@ def svhn_path(name: str, data_dir=None, download: bool = True) -> Path:
     """The path of a verified SVHN file under ``data_dir`` (or ``$MMVAE_NB_DATA``, or
     ``.cache/data``), downloading it when missing. Raises a clear error when the file is
     missing and cannot be downloaded, or when its checksum does not match."""
-    import os
-
     if name not in SVHN_FILES:
         raise ValueError(f"unknown SVHN file {name!r}; choose one of {sorted(SVHN_FILES)}")
     url, md5 = SVHN_FILES[name]
@@ -201,3 +225,121 @@ def load_svhn_sample():
     """The 50 real SVHN crops vendored for comparison with the offline stand-in."""
     folder = Path(str(resources.files("mmvae_nb.datasets").joinpath("svhn_sample")))
     return load_svhn_mat(folder / "svhn_subset9.mat")
+
+
+# ---------------------------------------------------------------------- triples
+MODALITIES = ("MNIST", "SVHN", "Text")
+MODALITY_SHAPES = ((28, 28), (32, 32, 3), (TEXT_LENGTH, len(ALPHABET)))
+MODALITY_DIMS = tuple(int(np.prod(shape)) for shape in MODALITY_SHAPES)  # 784, 3072, 568
+DATASET_NAMES = {
+    "real": "MNIST-SVHN-Text",
+    "standin": "MNIST-SVHN-Text (synthetic SVHN stand-in)",
+}
+_SPLIT_SEEDS = {"train": 0, "test": 1}
+
+
+@dataclass(frozen=True)
+class MnistSvhnText:
+    """The triples of one split, kept as indices into the MNIST and SVHN images.
+
+    ``pairs[i] = (j, k)`` is the triple (MNIST ``mnist[j]``, SVHN ``svhn[k]``, text of
+    ``labels[i]``); the text is drawn anew by every ``batch`` call.
+    """
+
+    mnist: np.ndarray  # (n_mnist, 28, 28) uint8
+    svhn: np.ndarray  # (n_svhn, 32, 32, 3) uint8
+    pairs: np.ndarray  # (n, 2) int64
+    labels: np.ndarray  # (n,) int64
+    dataset: str  # a DATASET_NAMES value: says whether SVHN is real
+    split: str
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def batch(self, index, rng) -> tuple[list[np.ndarray], np.ndarray]:
+        """The triples ``index``: ([MNIST (B, 784), SVHN (B, 3072), text (B, 568)], labels)."""
+        index = np.asarray(index)
+        pairs, labels = self.pairs[index], self.labels[index]
+        mnist = self.mnist[pairs[:, 0]].reshape(len(index), -1).astype(np.float32) / 255.0
+        svhn = self.svhn[pairs[:, 1]].reshape(len(index), -1).astype(np.float32) / 255.0
+        text = encode_texts(labels, rng).reshape(len(index), -1)
+        return [mnist, svhn, text], labels
+
+    def batches(self, batch_size: int, rng, shuffle: bool = True):
+        """Minibatches over one epoch (the last one may be smaller)."""
+        order = rng.permutation(len(self)) if shuffle else np.arange(len(self))
+        for start in range(0, len(self), batch_size):
+            yield self.batch(order[start : start + batch_size], rng)
+
+    def subset(self, size: int, seed: int = 0) -> MnistSvhnText:
+        """A random subset of ``size`` triples (same images), e.g. an evaluation set."""
+        if not 0 < size <= len(self):
+            raise ValueError(f"size must be in 1..{len(self)}, got {size}")
+        keep = np.sort(np.random.default_rng(seed).choice(len(self), size, replace=False))
+        return MnistSvhnText(
+            self.mnist, self.svhn, self.pairs[keep], self.labels[keep], self.dataset, self.split
+        )
+
+
+def _cache_root(cache_dir) -> Path:
+    from ..train import default_cache_dir
+
+    return Path(cache_dir) if cache_dir else default_cache_dir()
+
+
+def load_street_numbers(split: str, size: int | None = None, cache_dir=None, progress=False):
+    """The synthetic SVHN stand-in of ``split`` (first ``size`` images), rendered once and cached
+    as ``.npz`` under ``<cache>/data`` (atomic write)."""
+    from .street_numbers import make_street_numbers, street_number_labels
+
+    n = len(street_number_labels(split, size))
+    path = _cache_root(cache_dir) / "data" / f"street_numbers_v1_{split}_{n}.npz"
+    if path.exists():
+        with np.load(path) as stored:
+            return stored["images"], stored["labels"]
+    images, labels = make_street_numbers(split, n, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
+        np.savez(f, images=images, labels=labels)
+    os.replace(f.name, path)
+    return images, labels
+
+
+def load_svhn(
+    split: str, svhn: str = "standin", size=None, data_dir=None, cache_dir=None, progress=False
+):
+    """SVHN images and labels: the real cropped digits (``svhn="real"``, downloaded and
+    verified) or the synthetic stand-in (``"standin"``); ``size`` keeps the first images."""
+    if split not in _SPLIT_SEEDS:
+        raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
+    if svhn == "real":
+        images, labels = load_svhn_mat(svhn_path(f"{split}_32x32.mat", data_dir))
+        return images[:size], labels[:size]
+    if svhn == "standin":
+        return load_street_numbers(split, size, cache_dir, progress)
+    raise ValueError(f"unknown svhn source {svhn!r}; choose one of {sorted(DATASET_NAMES)}")
+
+
+def load_mnist_svhn_text(
+    split: str,
+    svhn: str = "standin",
+    *,
+    dups: int = 20,
+    svhn_size: int | None = None,
+    seed: int = 0,
+    data_dir=None,
+    cache_dir=None,
+    progress: bool = False,
+) -> MnistSvhnText:
+    """The MNIST-SVHN-Text triples of ``split`` with real or stand-in SVHN (App. O).
+
+    ``dups`` is MoPoE's number of random matchings per label (20); ``svhn_size`` keeps only the
+    first SVHN images (smaller, faster data for the quick and smoke profiles); ``seed`` seeds the
+    pairing (the test split uses a different stream than the training split).
+    """
+    mnist, mnist_labels = load_mnist(split)
+    svhn_images, svhn_labels = load_svhn(split, svhn, svhn_size, data_dir, cache_dir, progress)
+    pairs = pair_indices(mnist_labels, svhn_labels, dups, seed=[seed, _SPLIT_SEEDS[split]])
+    return MnistSvhnText(
+        mnist, svhn_images, pairs, mnist_labels[pairs[:, 0]], DATASET_NAMES[svhn], split
+    )

@@ -17,7 +17,7 @@ says so (``DATASET_NAMES``).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,7 @@ _CANVAS = 2 * IMAGE_SIZE  # glyphs are drawn at twice the resolution, then box-d
 _SPLIT_CODES = {"train": 0, "test": 1}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font(name: str, size: int):
     import matplotlib
     from PIL import ImageFont
@@ -161,6 +161,8 @@ def make_street_numbers(split: str, size: int | None = None, seed: int = 0, prog
     labels = street_number_labels(split, size, seed)
     code = _SPLIT_CODES[split]
     images = np.empty((len(labels), IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
-    for i in tqdm(range(len(labels)), desc=f"rendering {split} street numbers", disable=not progress):
+    for i in tqdm(
+        range(len(labels)), desc=f"rendering {split} street numbers", disable=not progress
+    ):
         images[i] = render_street_number(labels[i], np.random.default_rng([seed, code, i]))
     return images, labels.astype(np.int64)
