@@ -2,7 +2,7 @@
 #   make quick       all notebooks, reduced sizes, CPU, minutes        (PROFILE=quick)
 #   make reproduce   all notebooks at the paper's settings, hours      (PROFILE=paper)
 #   make test        pytest in parallel + every notebook in the smoke profile
-#   make linear|aux_label|five_modalities PROFILE=quick|paper|smoke   one section
+#   make linear|aux_label|five_modalities|mnist_svhn_text PROFILE=...   one section
 #   make bench       throughput benchmarks
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce test linear aux_label five_modalities sections bench lint strip clean help
+.PHONY: quick reproduce test linear aux_label five_modalities mnist_svhn_text sections bench lint strip clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -26,22 +26,25 @@ $(STAMP): pyproject.toml
 
 # One executed notebook per profile under build/<profile>/ (outside git); it depends on the
 # library and the notebook, so `make` re-runs only what changed.
+RUN_NOTEBOOK = @mkdir -p $(@D) && $(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
+
 build/%/01_linear.ipynb: notebooks/01_linear.ipynb $(SOURCES) $(STAMP)
-	@mkdir -p $(@D)
-	$(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
+	$(RUN_NOTEBOOK)
 
 build/%/02_auxiliary_label.ipynb: notebooks/02_auxiliary_label.ipynb $(SOURCES) $(STAMP)
-	@mkdir -p $(@D)
-	$(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
+	$(RUN_NOTEBOOK)
 
 build/%/03_five_modalities.ipynb: notebooks/03_five_modalities.ipynb $(SOURCES) $(STAMP)
-	@mkdir -p $(@D)
-	$(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
+	$(RUN_NOTEBOOK)
+
+build/%/04_mnist_svhn_text.ipynb: notebooks/04_mnist_svhn_text.ipynb $(SOURCES) $(STAMP)
+	$(RUN_NOTEBOOK)
 
 linear: build/$(PROFILE)/01_linear.ipynb
 aux_label: build/$(PROFILE)/02_auxiliary_label.ipynb
 five_modalities: build/$(PROFILE)/03_five_modalities.ipynb
-sections: linear aux_label five_modalities
+mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
+sections: linear aux_label five_modalities mnist_svhn_text
 
 quick:
 	$(MAKE) sections PROFILE=quick

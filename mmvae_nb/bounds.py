@@ -55,7 +55,7 @@ def marginal_term(model, xs, q_s, subset, key, beta):
 
     def integrand(z):
         rate = q_stop.log_prob(z) - model.prior_log_prob(z)
-        return model.log_likelihood(xs, z, subset) - beta * rate
+        return model.log_likelihood(xs, z, subset, reweight=True) - beta * rate
 
     value = stratified_expectation(q_s, key, integrand)
     return jnp.where(jnp.any(subset, axis=-1), value, 0.0)
@@ -68,7 +68,7 @@ def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
 
     def integrand(z):
         cross_rate = q_full_stop.log_prob(z) - q_s.log_prob(z)
-        return model.log_likelihood(xs, z, rest) - beta * cross_rate
+        return model.log_likelihood(xs, z, rest, reweight=True) - beta * cross_rate
 
     value = stratified_expectation(q_full, key, integrand)
     return jnp.where(jnp.any(rest, axis=-1), value, 0.0)
@@ -98,7 +98,7 @@ def mixture_bound(model, xs, present, key, beta=1.0):
 
     def integrand(z):
         rate = q_stop.log_prob(z) - model.prior_log_prob(z)
-        return model.log_likelihood(xs, z, present) - beta * rate
+        return model.log_likelihood(xs, z, present, reweight=True) - beta * rate
 
     return stratified_expectation(q_s, k_sample, integrand)
 

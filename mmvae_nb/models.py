@@ -22,11 +22,11 @@ import jax.numpy as jnp
 from flax import nnx
 
 from .aggregators import EXPERT_AGGREGATORS, make_aggregator
-from .distributions import categorical_log_prob, gaussian_log_prob
+from .distributions import categorical_log_prob, gaussian_log_prob, laplace_log_prob
 from .nets import MLP
 from .priors import make_prior
 
-LIKELIHOODS = ("gaussian", "categorical")
+LIKELIHOODS = ("gaussian", "laplace", "categorical")
 DECODERS = ("linear", "mlp")
 MIN_DECODER_STD = 1e-3
 
@@ -65,13 +65,27 @@ class LinearGaussianDecoder(nnx.Module):
         return jnp.sum(jnp.where(self.feature_mask.get_value(), per_feature, 0.0), axis=-1)
 
 
+def decoder_log_prob(likelihood: str, x, out, scale):
+    """log p(x | z) summed over features, from the decoder output ``out`` = f(z): Gaussian with
+    std ``scale``, Laplace with scale ``scale`` (std sqrt(2) scale), or categorical with logits
+    ``out`` over the last axis (``scale`` unused)."""
+    if likelihood == "categorical":
+        return categorical_log_prob(x, out)
+    scale = jnp.broadcast_to(scale, out.shape)
+    if likelihood == "laplace":
+        return laplace_log_prob(x, out, scale)
+    return gaussian_log_prob(x, out, scale**2)
+
+
 class MLPDecoder(nnx.Module):
     """Non-linear decoder f_s(z) = Dense(LeakyReLU_0.1(Dense(z))), hidden width D_s (Sec. 5.2).
 
-    ``likelihood="gaussian"``: p(x | z) = N(f(z), sigma^2 I) with sigma = ``noise_std`` fixed, or,
-    with ``noise_std=None``, a learned per-feature sigma = 1e-3 + exp(s) independent of z
-    (initialised at s = 0; the official five-modality code). ``likelihood="categorical"``:
-    p(x | z) = Cat(softmax f(z)) for one-hot x (the auxiliary label).
+    ``likelihood="gaussian"`` or ``"laplace"``: p(x | z) = N(f(z), sigma^2 I) or Laplace(f(z), b)
+    with the scale fixed at ``noise_std``, or, with ``noise_std=None``, a learned per-feature
+    scale 1e-3 + exp(s) independent of z (initialised at s = 0; the official five-modality code,
+    and App. Q's "constant log-standard-deviation at each pixel" for MNIST-SVHN-Text, where we
+    learn the Laplace scale b). ``likelihood="categorical"``: p(x | z) = Cat(softmax f(z)) for
+    one-hot x (the auxiliary label).
     """
 
     def __init__(self, latent_dim, out_dim, *, rngs, likelihood="gaussian", noise_std=None):
@@ -85,7 +99,7 @@ class MLPDecoder(nnx.Module):
             rngs=rngs,
             activation=partial(jax.nn.leaky_relu, negative_slope=0.1),
         )
-        self.learned_scale = likelihood == "gaussian" and noise_std is None
+        self.learned_scale = likelihood != "categorical" and noise_std is None
         if self.learned_scale:
             self.log_scale = nnx.Param(jnp.zeros((out_dim,)))
         else:  # unused by a categorical likelihood
@@ -99,11 +113,8 @@ class MLPDecoder(nnx.Module):
 
     def log_prob(self, x, z):
         """log p(x | z) for ``x`` (B, D_s) and ``z`` (B, ..., D) -> (B, ...)."""
-        x, out = _align(x, z), self.net(z)
-        if self.likelihood == "categorical":
-            return categorical_log_prob(x, out)
-        std = jnp.exp(self.log_scale[...]) + (MIN_DECODER_STD if self.learned_scale else 0.0)
-        return gaussian_log_prob(x, out, jnp.broadcast_to(std**2, out.shape))
+        scale = jnp.exp(self.log_scale[...]) + (MIN_DECODER_STD if self.learned_scale else 0.0)
+        return decoder_log_prob(self.likelihood, _align(x, z), self.net(z), scale)
 
 
 class MultimodalVAE(nnx.Module):
@@ -118,6 +129,9 @@ class MultimodalVAE(nnx.Module):
     modality's likelihood (default all Gaussian); ``noise_std`` is a fixed decoder scale (scalar or
     per modality), or ``None`` for learned scales (MLP decoders only). ``prior`` is
     ``"standard"`` or ``"gmm"`` (``prior_components`` components, App. J).
+    ``likelihood_weights`` w_s scale each log p(x_s | z) inside the training bounds only (App. Q:
+    MNIST-SVHN-Text re-weights modalities by their dimensions); log-likelihood estimates and
+    rate/distortion terms always use the unweighted model.
 
     With ``private_latent_dim`` = D~ > 0 the latent is z = (z', z~_1, ..., z~_M) with a shared
     z' of dimension ``latent_dim`` and private z~_s of dimension D~ (App. F, eq. 10); decoder s
@@ -141,6 +155,7 @@ class MultimodalVAE(nnx.Module):
         private_latent_dim: int = 0,
         prior: str = "standard",
         prior_components: int = 5,
+        likelihood_weights: Sequence[float] | None = None,
     ):
         if len(modality_dims) == 0:
             raise ValueError("modality_dims is empty: a multi-modal VAE needs modalities")
@@ -153,6 +168,10 @@ class MultimodalVAE(nnx.Module):
             raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
         self.modality_dims = tuple(int(d) for d in modality_dims)
         num_modalities = len(self.modality_dims)
+        weights = tuple(float(w) for w in (likelihood_weights or (1.0,) * num_modalities))
+        if len(weights) != num_modalities or min(weights) <= 0:
+            raise ValueError(f"need {num_modalities} positive likelihood_weights, got {weights}")
+        self.likelihood_weights = weights
         likelihoods = tuple(likelihoods or ("gaussian",) * num_modalities)
         if len(likelihoods) != num_modalities:
             raise ValueError(f"{len(likelihoods)} likelihoods for {num_modalities} modalities")
@@ -231,13 +250,17 @@ class MultimodalVAE(nnx.Module):
             [z[..., : self.shared_dim], z[..., start : start + self.private_dim]], axis=-1
         )
 
-    def log_likelihood(self, xs, z, mask):
-        """sum_{s in mask} log p(x_s | z): ``z`` (B, ..., D) -> (B, ...)."""
+    def log_likelihood(self, xs, z, mask, reweight: bool = False):
+        """sum_{s in mask} log p(x_s | z): ``z`` (B, ..., D) -> (B, ...); each term times w_s
+        (``likelihood_weights``) when ``reweight`` (the training bounds)."""
         total = 0.0
         for s, (dec, x) in enumerate(zip(self.decoders, xs)):
             clean = jnp.where(mask[:, s, None], x, 0.0)  # NaN-safe in the backward pass too
             m = mask[:, s].reshape(mask.shape[:1] + (1,) * (z.ndim - 2))
-            total = total + jnp.where(m, dec.log_prob(clean, self.decoder_latents(z, s)), 0.0)
+            term = dec.log_prob(clean, self.decoder_latents(z, s))
+            if reweight and self.likelihood_weights[s] != 1.0:
+                term = self.likelihood_weights[s] * term
+            total = total + jnp.where(m, term, 0.0)
         return total
 
     def loading_matrices(self):

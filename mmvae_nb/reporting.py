@@ -78,6 +78,13 @@ def write_table(results: pd.DataFrame, name: str, profile: str, dataset: str) ->
     return path
 
 
+def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
+    """Write a table that has no counterpart in the paper to tables/<profile>/<name>.csv."""
+    path = output_dir("tables", profile) / f"{name}.csv"
+    _atomic_write_text(frame.to_csv(index=False, float_format="%.6g"), path)
+    return path
+
+
 def join_paper(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     """Join reproduced cells with the paper's on the key columns (paper_mean, paper_std, ...)."""
     ours = ours.copy()

@@ -182,3 +182,52 @@ def test_stl_gradient_is_unbiased_for_the_elbo():
 
     exact = np.array(jax.grad(closed_form)(params))
     np.testing.assert_allclose(mc, exact, rtol=0.03, atol=2e-3)
+
+
+@pytest.mark.parametrize("bound", [masked_bound, mixture_bound])
+def test_likelihood_weights_enter_the_bounds_as_tempered_likelihoods(bound):
+    """w log N(x; mu, s^2) = log N(x; mu, s^2 / w) + D (log(2 pi s^2 / w) - w log(2 pi s^2)) / 2,
+    so with a likelihood weight w on a Gaussian modality either bound equals the unweighted
+    bound with noise s / sqrt(w), plus that constant for every example where the modality is
+    present (both bounds use each present modality's likelihood exactly once)."""
+    from flax import nnx
+
+    from mmvae_nb.likelihood import importance_sampled_log_likelihood
+    from mmvae_nb.models import MultimodalVAE
+
+    w, sigma = 2.5, np.array([0.5, 0.8])
+
+    def model(noise, weights=None):
+        return MultimodalVAE(
+            [3, 4], 2, "SumPooling", rngs=nnx.Rngs(0), noise_std=noise, likelihood_weights=weights
+        )
+
+    weighted = model(sigma, [w, 1.0])
+    tempered = model(sigma / np.sqrt([w, 1.0]))
+    rng = np.random.default_rng(0)
+    xs = [jnp.asarray(rng.normal(size=(6, d))) for d in (3, 4)]
+    present = jnp.asarray(rng.random((6, 2)) < 0.7)
+    key = jax.random.key(1)
+    log_2pi_var = np.log(2 * np.pi * sigma[0] ** 2)
+    constant = 3 * 0.5 * (log_2pi_var - np.log(w) - w * log_2pi_var)
+    np.testing.assert_allclose(
+        bound(weighted, xs, present, key),
+        bound(tempered, xs, present, key) + constant * np.asarray(present[:, 0]),
+        rtol=1e-5,
+    )
+    # the weights never enter log-likelihood estimates
+    plain = model(sigma)
+    np.testing.assert_array_equal(
+        importance_sampled_log_likelihood(weighted, xs, present, key, 8, 8),
+        importance_sampled_log_likelihood(plain, xs, present, key, 8, 8),
+    )
+
+
+def test_bad_likelihood_weights_are_a_clear_error():
+    from flax import nnx
+
+    from mmvae_nb.models import MultimodalVAE
+
+    for weights in ([1.0], [1.0, 0.0]):
+        with pytest.raises(ValueError, match="positive likelihood_weights"):
+            MultimodalVAE([3, 4], 2, "PoE", rngs=nnx.Rngs(0), likelihood_weights=weights)

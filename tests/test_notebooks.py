@@ -7,6 +7,9 @@ import papermill
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+# smoke runs of these are dominated by XLA compilation, which a cheaper LLVM pipeline halves;
+# the MNIST-SVHN-Text notebook is dominated by running convolutions, which it slows 4x
+COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
 
 
 @pytest.mark.notebook
@@ -16,8 +19,8 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
     ids=[p.stem for p in NOTEBOOKS],
 )
 def test_notebook_runs_in_smoke_profile(notebook, tmp_path, monkeypatch):
-    # smoke runs are dominated by XLA compilation: a cheaper LLVM pipeline halves it
-    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    if notebook.stem in COMPILE_BOUND:
+        monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),

@@ -1,0 +1,151 @@
+"""MNIST-SVHN-Text (Section 5.3): the data in use, its evaluation classifiers, and their plots.
+
+``MSTSetup`` loads the triples of a profile (``config.MNIST_SVHN_TEXT``), trains or loads the
+MoPoE classifiers that judge coherence, and reports what the data are made of: MNIST is always
+real, SVHN is real (``svhn="real"``) or the synthetic stand-in, and the text is synthetic by
+construction (as in MoPoE).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..classifiers import mst_classifiers
+from ..config import MNIST_SVHN_TEXT, profile_settings
+from ..data.mnist_svhn_text import (
+    MODALITIES,
+    MnistSvhnText,
+    decode_text,
+    load_mnist_svhn_text,
+    load_svhn_sample,
+)
+
+
+@dataclass
+class MSTSetup:
+    """The MNIST-SVHN-Text data and classifiers of one profile."""
+
+    profile: str
+    seed: int = 0
+    overrides: dict = field(default_factory=dict)
+    progress: bool = False
+
+    def __post_init__(self):
+        self.settings = profile_settings(MNIST_SVHN_TEXT, self.profile, **self.overrides)
+
+    def _load(self, split: str, size) -> MnistSvhnText:
+        s = self.settings
+        return load_mnist_svhn_text(
+            split,
+            s["svhn"],
+            dups=s["dups"],
+            svhn_size=size,
+            seed=self.seed,
+            progress=self.progress,
+        )
+
+    @cached_property
+    def train(self) -> MnistSvhnText:
+        return self._load("train", self.settings["svhn_size"])
+
+    @cached_property
+    def test(self) -> MnistSvhnText:
+        return self._load("test", self.settings["svhn_test_size"])
+
+    @property
+    def dataset(self) -> str:
+        return self.train.dataset
+
+    def composition(self) -> pd.DataFrame:
+        """How much of each split is real: images per modality and their source."""
+        rows = []
+        for data in (self.train, self.test):
+            svhn_real = self.settings["svhn"] == "real"
+            rows += [
+                (data.split, "MNIST", len(np.unique(data.pairs[:, 0])), "real (LeCun et al.)"),
+                (
+                    data.split,
+                    "SVHN",
+                    len(np.unique(data.pairs[:, 1])),
+                    "real (Netzer et al.)" if svhn_real else "synthetic stand-in",
+                ),
+                (data.split, "Text", len(data), "synthetic (MoPoE protocol)"),
+                (data.split, "triples", len(data), f"{self.settings['dups']} matchings per label"),
+            ]
+        return pd.DataFrame(rows, columns=["split", "modality", "distinct examples", "source"])
+
+    def epoch_seconds(self, batch_size: int = 250) -> float:
+        """Wall time of one pass of the data pipeline over the training triples (no model)."""
+        rng = np.random.default_rng(self.seed)
+        start = time.perf_counter()
+        for _ in self.train.batches(batch_size, rng):
+            pass
+        return time.perf_counter() - start
+
+    @cached_property
+    def classifiers(self):
+        return mst_classifiers(
+            self.train,
+            self.test,
+            epochs=self.settings["classifier_epochs"],
+            seed=self.seed,
+            progress=self.progress,
+        )
+
+    def classifier_table(self) -> pd.DataFrame:
+        """Test accuracy of each modality classifier, with the data it was judged on."""
+        return pd.DataFrame(
+            [(self.dataset, m, self.classifiers[m].test_accuracy) for m in MODALITIES],
+            columns=["dataset", "modality", "test_accuracy"],
+        )
+
+
+def _show_image(ax, flat, shape):
+    ax.imshow(flat.reshape(shape), cmap="gray" if len(shape) == 2 else None, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_triples(data: MnistSvhnText, num: int = 8, seed: int = 0):
+    """``num`` triples: MNIST over SVHN over the text string, one column each."""
+    rng = np.random.default_rng(seed)
+    xs, labels = data.batch(rng.choice(len(data), num, replace=False), rng)
+    fig, axes = plt.subplots(3, num, figsize=(1.3 * num, 4.2))
+    for j in range(num):
+        _show_image(axes[0, j], xs[0][j], (28, 28))
+        _show_image(axes[1, j], xs[1][j], (32, 32, 3))
+        axes[2, j].axis("off")
+        axes[2, j].text(
+            0.5,
+            0.5,
+            repr(decode_text(xs[2][j].reshape(8, -1))),
+            ha="center",
+            va="center",
+            family="monospace",
+        )
+        axes[0, j].set_title(f"label {labels[j]}", fontsize=9)
+    for row, name in enumerate(MODALITIES[:2]):
+        axes[row, 0].set_ylabel(name)
+    fig.suptitle(f"{data.dataset}: {data.split} triples", fontsize=10)
+    return fig
+
+
+def plot_standin_vs_real(standin: np.ndarray, standin_labels):
+    """The 50 vendored real SVHN crops above the first 50 ``standin`` images, with labels."""
+    real, real_labels = load_svhn_sample()
+    fig, axes = plt.subplots(10, 10, figsize=(9, 10))
+    for i, ax in enumerate(axes.flat):
+        which, j = divmod(i, 50)
+        image, label = (real[j], real_labels[j]) if which == 0 else (standin[j], standin_labels[j])
+        _show_image(ax, image / 255.0, (32, 32, 3))
+        ax.set_title(str(label), fontsize=7, pad=1)
+    fig.suptitle(
+        "top 5 rows: the 50 real SVHN crops; bottom 5 rows: the synthetic stand-in", fontsize=10
+    )
+    return fig
