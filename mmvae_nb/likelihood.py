@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -112,3 +114,49 @@ def linear_gaussian_posterior(xs, W, b, noise_std):
     k = w.T @ w + s2 * np.eye(w.shape[1])
     mean = np.linalg.solve(k, w.T @ (x - bias).T).T
     return mean, s2 * np.linalg.inv(k)
+
+
+def subset_log_likelihoods(
+    model,
+    xs,
+    subsets,
+    key,
+    *,
+    num_particles: int = 512,
+    particles_per_chunk: int = 16,
+    batch_size: int = 250,
+    letters=("M", "S", "T"),
+):
+    """Mean importance-sampled log p(x_S) over the examples of ``xs`` for each subset S (App. L;
+    Tables 3 and 9: M+S+T and each marginal, 512 particles in the paper) -> a DataFrame with
+    columns ``target`` (e.g. "M+S+T"), ``metric`` = "loglik", ``value``. Examples are processed
+    ``batch_size`` at a time, so memory is bounded by batch x ``particles_per_chunk``
+    decoder evaluations."""
+    import pandas as pd
+    from flax import nnx
+
+    from .coherence import subset_name
+
+    def log_likelihood(model, batch, mask, key):
+        return importance_sampled_log_likelihood(
+            model, batch, mask, key, num_particles, particles_per_chunk
+        )
+
+    if isinstance(model, nnx.Module):  # parameters as arguments, not compile-time constants
+        graphdef, state = nnx.split(model)
+        jitted = jax.jit(lambda st, *args: log_likelihood(nnx.merge(graphdef, st), *args))
+        estimate = functools.partial(jitted, state)
+    else:
+        estimate = jax.jit(functools.partial(log_likelihood, model))
+    n, rows = len(xs[0]), []
+    for subset in subsets:
+        total = 0.0
+        for i, start in enumerate(range(0, n, batch_size)):
+            batch = [jnp.asarray(x[start : start + batch_size]) for x in xs]
+            mask = jnp.zeros((len(batch[0]), len(xs)), bool).at[:, list(subset)].set(True)
+            values = estimate(batch, mask, jax.random.fold_in(key, i))
+            total += float(jnp.sum(values))
+        rows.append((subset_name(subset, letters), total / n))
+    return pd.DataFrame(rows, columns=["target", "value"]).assign(metric="loglik")[
+        ["target", "metric", "value"]
+    ]

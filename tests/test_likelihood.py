@@ -166,3 +166,19 @@ def test_importance_sampling_matches_quadrature_for_laplace_and_categorical_deco
             model, xs, subset, jax.random.key(0), 200_000, 10_000
         )
         np.testing.assert_allclose(estimate, exact, atol=0.02)
+
+
+def test_subset_log_likelihoods_average_the_per_example_estimates(linear, key):
+    """Batched evaluation of several subsets equals the per-example estimator, averaged."""
+    from mmvae_nb.likelihood import subset_log_likelihoods
+
+    model, xs = ExactPoEModel(linear), [jnp.asarray(x) for x in linear.xs]
+    table = subset_log_likelihoods(
+        model, xs, [(0, 1), (1,)], key, num_particles=4, particles_per_chunk=4, batch_size=3
+    )
+    assert list(table.target) == ["M+S", "S"] and set(table.metric) == {"loglik"}
+    exact_joint = linear_gaussian_log_likelihood(linear.xs, linear.W, linear.b, SIGMA)
+    exact_second = linear_gaussian_log_likelihood(
+        [linear.xs[1]], [linear.W[1]], [linear.b[1]], SIGMA
+    )
+    np.testing.assert_allclose(table.value, [exact_joint.mean(), exact_second.mean()], rtol=1e-10)

@@ -231,6 +231,10 @@ def load_svhn_sample():
 MODALITIES = ("MNIST", "SVHN", "Text")
 MODALITY_SHAPES = ((28, 28), (32, 32, 3), (TEXT_LENGTH, len(ALPHABET)))
 MODALITY_DIMS = tuple(int(np.prod(shape)) for shape in MODALITY_SHAPES)  # 784, 3072, 568
+# App. Q: "we re-weight the log-likelihoods for different modalities relative to their
+# dimensions", as MoPoE's ``set_rec_weights``: w_s = |SVHN| / |x_s| with |SVHN| = 3072 and, for
+# text, MoPoE's data size of the sequence length 8 (not 8 x 71): w = (3.92, 1, 384).
+LIKELIHOOD_WEIGHTS = (3072 / 784, 1.0, 3072 / TEXT_LENGTH)
 DATASET_NAMES = {
     "real": "MNIST-SVHN-Text",
     "standin": "MNIST-SVHN-Text (synthetic SVHN stand-in)",

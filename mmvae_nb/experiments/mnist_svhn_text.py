@@ -136,8 +136,9 @@ def plot_triples(data: MnistSvhnText, num: int = 8, seed: int = 0):
     return fig
 
 
-def plot_standin_vs_real(standin: np.ndarray, standin_labels):
-    """The 50 vendored real SVHN crops above the first 50 ``standin`` images, with labels."""
+def plot_standin_vs_real(standin: np.ndarray, standin_labels, source: str = "synthetic stand-in"):
+    """The 50 vendored real SVHN crops above the first 50 ``standin`` images (whose
+    ``source`` the title names), with labels."""
     real, real_labels = load_svhn_sample()
     fig, axes = plt.subplots(10, 10, figsize=(9, 10))
     for i, ax in enumerate(axes.flat):
@@ -146,6 +147,39 @@ def plot_standin_vs_real(standin: np.ndarray, standin_labels):
         _show_image(ax, image / 255.0, (32, 32, 3))
         ax.set_title(str(label), fontsize=7, pad=1)
     fig.suptitle(
-        "top 5 rows: the 50 real SVHN crops; bottom 5 rows: the synthetic stand-in", fontsize=10
+        f"top 5 rows: the 50 vendored real SVHN crops; bottom 5 rows: the data in use ({source})",
+        fontsize=10,
     )
+    return fig
+
+
+def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int = 8, key=None):
+    """Conditional generation from the inputs ``subset`` (e.g. (0,) = MNIST): per column, the
+    test example's inputs on top, then the generated MNIST, SVHN and text (App. P, Figs. 10-12).
+    ``generate(xs, mask, key)`` is as in ``coherence.conditional_coherence``."""
+    import jax
+
+    from ..coherence import subset_name
+
+    rng = np.random.default_rng(0)
+    xs, labels = data.batch(np.arange(num), rng)
+    mask = np.zeros((num, len(xs)), bool)
+    mask[:, list(subset)] = True
+    generated = [np.asarray(x) for x in generate(xs, mask, key or jax.random.key(0))]
+    rows = [("input " + MODALITIES[s], xs[s], s) for s in subset]
+    rows += [("generated " + MODALITIES[m], generated[m], m) for m in range(len(xs))]
+    fig, axes = plt.subplots(len(rows), num, figsize=(1.2 * num, 1.3 * len(rows)), squeeze=False)
+    for r, (name, values, m) in enumerate(rows):
+        for j in range(num):
+            ax = axes[r, j]
+            if m == 2:
+                ax.axis("off")
+                word = decode_text(values[j].reshape(8, -1))
+                ax.text(0.5, 0.5, repr(word), ha="center", va="center", family="monospace")
+            else:
+                _show_image(ax, np.clip(values[j], 0, 1), ((28, 28), (32, 32, 3))[m])
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    for j in range(num):
+        axes[0, j].set_title(f"label {labels[j]}", fontsize=8)
+    fig.suptitle(f"{data.dataset}: generated from {subset_name(subset)}", fontsize=10)
     return fig
