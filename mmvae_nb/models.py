@@ -14,7 +14,7 @@ categorical one (one-hot data, the auxiliary label).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import jax
@@ -129,6 +129,10 @@ class MultimodalVAE(nnx.Module):
     modality's likelihood (default all Gaussian); ``noise_std`` is a fixed decoder scale (scalar or
     per modality), or ``None`` for learned scales (MLP decoders only). ``prior`` is
     ``"standard"`` or ``"gmm"`` (``prior_components`` components, App. J).
+    ``encoders`` / ``decoders`` replace the MLP encoders and the ``decoder`` kind with one builder
+    per modality: ``encoders[s](embedding_dim, rngs=rngs)`` and ``decoders[s](decoder_input_dim,
+    rngs=rngs)`` return modules with the encoder's call / the decoder's ``mean`` and ``log_prob``
+    (e.g. the MNIST-SVHN-Text networks of ``mst_nets``).
     ``likelihood_weights`` w_s scale each log p(x_s | z) inside the training bounds only (App. Q:
     MNIST-SVHN-Text re-weights modalities by their dimensions); log-likelihood estimates and
     rate/distortion terms always use the unweighted model.
@@ -156,6 +160,8 @@ class MultimodalVAE(nnx.Module):
         prior: str = "standard",
         prior_components: int = 5,
         likelihood_weights: Sequence[float] | None = None,
+        encoders: Sequence[Callable] | None = None,
+        decoders: Sequence[Callable] | None = None,
     ):
         if len(modality_dims) == 0:
             raise ValueError("modality_dims is empty: a multi-modal VAE needs modalities")
@@ -186,9 +192,12 @@ class MultimodalVAE(nnx.Module):
             raise ValueError(
                 f"{aggregator} needs embedding_dim = 2 x latent = {expert_dim}, got {embedding_dim}"
             )
-        self.encoders = nnx.List(
-            [MLP(d, list(encoder_hidden), embedding_dim, rngs=rngs) for d in self.modality_dims]
-        )
+        for builders, kind in ((encoders, "encoders"), (decoders, "decoders")):
+            if builders is not None and len(builders) != num_modalities:
+                raise ValueError(f"{len(builders)} {kind} for {num_modalities} modalities")
+        if encoders is None:
+            encoders = [partial(MLP, d, list(encoder_hidden)) for d in self.modality_dims]
+        self.encoders = nnx.List([build(embedding_dim, rngs=rngs) for build in encoders])
         self.aggregator = make_aggregator(
             aggregator,
             latent_dim,
@@ -201,7 +210,9 @@ class MultimodalVAE(nnx.Module):
         if noise_std is not None:
             noise = list(jnp.broadcast_to(jnp.asarray(noise_std), (num_modalities,)))
         decoder_input = latent_dim + private_latent_dim
-        if decoder == "linear":
+        if decoders is not None:
+            decoders = [build(decoder_input, rngs=rngs) for build in decoders]
+        elif decoder == "linear":
             decoders = [
                 LinearGaussianDecoder(decoder_input, d, noise[s], rngs=rngs)
                 for s, d in enumerate(self.modality_dims)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,12 +19,79 @@ import pandas as pd
 from ..classifiers import mst_classifiers
 from ..config import MNIST_SVHN_TEXT, profile_settings
 from ..data.mnist_svhn_text import (
+    LIKELIHOOD_WEIGHTS,
     MODALITIES,
+    MODALITY_DIMS,
     MnistSvhnText,
     decode_text,
     load_mnist_svhn_text,
     load_svhn_sample,
 )
+from ..models import MultimodalVAE
+from ..mst_nets import (
+    MNISTDecoder,
+    MNISTEncoder,
+    SVHNDecoder,
+    SVHNEncoder,
+    TextDecoder,
+    TextEncoder,
+)
+
+SHARED_ROWS = ("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention")  # Tables 3, 4, 15
+PRIVATE_ROWS = ("PoE+", "SumPooling", "SelfAttention")  # Tables 3, 11, 12, 15 (App. F)
+
+
+def make_mst_model(
+    aggregation: str,
+    *,
+    rngs,
+    private: bool = False,
+    latent_dim: int = 40,
+    shared_dim: int = 10,
+    private_dim: int = 10,
+    fast: bool = True,
+):
+    """An MNIST-SVHN-Text model (Section 5.3, Tables 21-22) for a row of the paper's tables.
+
+    ``aggregation`` is a paper row name; a trailing "+" (PoE+, MoE+) adds four Dense(256)-ReLU
+    layers to every encoder. Shared latents: z in R^40 (``latent_dim``); embedding D_E = 2D for
+    PoE/MoE and 256 for SumPooling/SelfAttention (2 transformer layers). Private latents
+    (``private=True``): 10 shared + 10 private per modality (App. F) with the permutation-
+    equivariant aggregators and D_E = 128. Likelihoods: Laplace (images), categorical (text),
+    re-weighted in the bounds by ``LIKELIHOOD_WEIGHTS``. ``fast=False`` computes the strided
+    and transposed convolutions with XLA's kernels (same function, slower on CPU).
+    """
+    base = aggregation.rstrip("+")
+    extra = 4 if aggregation.endswith("+") else 0
+    expert = base in ("PoE", "MoE")
+    if private:
+        name, latent, private_latent = f"{base} (equivariant)", shared_dim, private_dim
+        embedding = 2 * (shared_dim + private_dim) if expert else 128
+    else:
+        name, latent, private_latent = base, latent_dim, 0
+        embedding = 2 * latent_dim if expert else 256
+    kwargs = {} if expert else {"hidden_dim": embedding}
+    if base == "SelfAttention":
+        kwargs["num_layers"] = 2
+    return MultimodalVAE(
+        MODALITY_DIMS,
+        latent,
+        name,
+        rngs=rngs,
+        embedding_dim=embedding,
+        aggregator_kwargs=kwargs,
+        private_latent_dim=private_latent,
+        encoders=[
+            partial(MNISTEncoder, extra_layers=extra),
+            partial(SVHNEncoder, extra_layers=extra, fast=fast),
+            partial(TextEncoder, extra_layers=extra),
+        ],
+        decoders=[
+            MNISTDecoder,
+            *(partial(b, fast=fast) for b in (SVHNDecoder, TextDecoder)),
+        ],
+        likelihood_weights=LIKELIHOOD_WEIGHTS,
+    )
 
 
 @dataclass

@@ -1,0 +1,208 @@
+"""Strided and transposed convolutions in the formulations XLA:CPU runs fast.
+
+Tables 21-22's decoders upsample with transposed convolutions "tConv(C, 4, 2)". On XLA:CPU the
+weight gradient of a strided transposed convolution becomes a dilated convolution that misses
+the fast path (issue 6 measured 4.8 s against 0.27 s for a stride-1 rewrite of the same layer,
+batch 250). The modules here keep the transposed convolution's parameters (a (k, k, C_in, C_out)
+kernel and a bias) and compute exactly ``jax.lax.conv_transpose(x, kernel, strides=(2, 2),
+padding="SAME")`` (flax's ``ConvTranspose`` default) through a *sub-pixel* convolution:
+
+For kernel 4, stride 2 and SAME padding, output row 2p + a (phase a in {0, 1}) only sees input
+rows p - 1, p (a = 0, taps 0, 2) or p, p + 1 (a = 1, taps 1, 3); likewise for columns. So one
+stride-1 3x3 convolution with 4 C_out output channels, whose kernel is scattered from the 4x4
+taps (zeros elsewhere), followed by depth-to-space, gives all four phases. The scatter is a fixed
+gather, so gradients flow to the original 4x4 kernel.
+
+A second rewrite, ``conv_transpose_2x_im2col``, uses that phase (a, b) is a 2x2 stride-1
+convolution with taps K[a + 2u, b + 2v]: all four phases are one matrix product of 2x2 input
+patches (im2col) with a (4 C_in, 4 C_out) reshaped kernel, so the forward pass and both
+gradients are plain matrix products. ``conv_im2col`` does the same for the encoders' 4x4
+stride-2 SAME convolutions (16 strided patches, one matrix product). Which is fastest depends on
+the layer's size (measured in ``benchmarks/bench_mst.py``; the networks pick per layer).
+
+``UpsampleFromPoint`` is the first decoder layer: a transposed convolution with kernel k applied
+to a 1x1 (or length-1) input, which is a dense layer to k x k x C_out (for VALID padding the
+kernel appears flipped); the stride does not matter for a single input pixel, which is how we
+read Table 22's "tConv(64, 4, 3)".
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+# tap index of the 4-tap kernel used by output phase a at offset u in {-1, 0, +1} (4 = no tap)
+_PHASE_TAPS = np.array([[0, 2, 4], [4, 1, 3]])  # [phase, offset + 1]
+
+
+def subpixel_kernel(kernel):
+    """The stride-1 kernel (3, [3,] C_in, 2^d C_out) equivalent to a 4-tap stride-2 SAME
+    transposed convolution with ``kernel`` (4, [4,] C_in, C_out), d = 1 or 2 spatial axes;
+    output channels ordered (row phase, [column phase,] C_out)."""
+    ndim = kernel.ndim - 2
+    c_in, c_out = kernel.shape[-2:]
+    padded = jnp.pad(kernel, ((0, 1),) * ndim + ((0, 0), (0, 0)))  # tap 4 is zero
+    if ndim == 1:
+        taps = padded[_PHASE_TAPS.T]  # (u, a, C_in, C_out)
+        return jnp.transpose(taps, (0, 2, 1, 3)).reshape(3, c_in, 2 * c_out)
+    rows = _PHASE_TAPS.T[:, None, :, None]  # (u, 1, a, 1)
+    cols = _PHASE_TAPS.T[None, :, None, :]  # (1, v, 1, b)
+    taps = padded[rows, cols]  # (3, 3, 2, 2, C_in, C_out)
+    return jnp.transpose(taps, (0, 1, 4, 2, 3, 5)).reshape(3, 3, c_in, 4 * c_out)
+
+
+def depth_to_space(x, ndim: int = 2):
+    """(B, H, [W,] 2^d C) -> (B, 2H, [2W,] C), channels ordered (row phase, [col phase,] C)."""
+    if ndim == 1:
+        b, length, c = x.shape
+        return x.reshape(b, 2 * length, c // 2)
+    b, h, w, c = x.shape
+    x = x.reshape(b, h, w, 2, 2, c // 4)
+    return jnp.transpose(x, (0, 1, 3, 2, 4, 5)).reshape(b, 2 * h, 2 * w, c // 4)
+
+
+_LAYOUTS = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC")}
+
+
+def conv_transpose_2x(x, kernel, bias=None):
+    """``lax.conv_transpose(x, kernel, strides 2, "SAME")`` (+ bias) as a sub-pixel
+    convolution: ``x`` (B, H, [W,] C_in) channels-last, ``kernel`` (4, [4,] C_in, C_out)
+    -> (B, 2H, [2W,] C_out)."""
+    ndim = kernel.ndim - 2
+    if ndim not in _LAYOUTS or kernel.shape[:ndim] != (4,) * ndim or x.ndim != ndim + 2:
+        raise ValueError(
+            f"need a 4-tap kernel with 1 or 2 spatial axes matching x: kernel {kernel.shape}, "
+            f"x {x.shape}"
+        )
+    y = jax.lax.conv_general_dilated(
+        x,
+        subpixel_kernel(kernel).astype(x.dtype),
+        window_strides=(1,) * ndim,
+        padding=((1, 1),) * ndim,
+        dimension_numbers=_LAYOUTS[ndim],
+    )
+    y = depth_to_space(y, ndim)
+    return y if bias is None else y + bias
+
+
+def conv_transpose_reference(x, kernel, bias=None):
+    """The layer ``conv_transpose_2x`` rewrites: ``lax.conv_transpose`` with stride 2, SAME."""
+    ndim = kernel.ndim - 2
+    y = jax.lax.conv_transpose(
+        x, kernel.astype(x.dtype), (2,) * ndim, "SAME", dimension_numbers=_LAYOUTS[ndim]
+    )
+    return y if bias is None else y + bias
+
+
+def conv_transpose_2x_im2col(x, kernel, bias=None):
+    """``conv_transpose_reference`` for NHWC ``x`` and a (4, 4, C_in, C_out) kernel as one matrix
+    product of 2x2 patches of the zero-padded input with the phases' stacked kernels."""
+    b, h, w, c_in = x.shape
+    c_out = kernel.shape[-1]
+    stacked = kernel.reshape(2, 2, 2, 2, c_in, c_out)  # [u, a, v, b]: tap (a + 2u, b + 2v)
+    stacked = jnp.transpose(stacked, (0, 2, 4, 1, 3, 5)).reshape(4 * c_in, 4 * c_out)
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    patches = jnp.concatenate(
+        [padded[:, u : u + h + 1, v : v + w + 1] for u in range(2) for v in range(2)], axis=-1
+    )
+    y = (patches @ stacked.astype(x.dtype)).reshape(b, h + 1, w + 1, 2, 2, c_out)
+    # output (2p + a, 2q + b) is window (p + a, q + b) of phase (a, b)
+    rows = [
+        jnp.stack([y[:, a : a + h, c : c + w, a, c] for c in range(2)], axis=3) for a in range(2)
+    ]
+    y = jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, c_out)
+    return y if bias is None else y + bias
+
+
+def conv_im2col(x, kernel, bias=None):
+    """A 4x4 stride-2 SAME convolution of NHWC ``x`` (even H, W) as one matrix product of the
+    16 strided input patches with the (16 C_in, C_out) reshaped kernel."""
+    b, h, w, c_in = x.shape
+    if kernel.shape[:2] != (4, 4) or h % 2 or w % 2:
+        raise ValueError(f"need a 4x4 kernel and even H, W: kernel {kernel.shape}, x {x.shape}")
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))  # SAME for k = 4, s = 2
+    patches = jnp.concatenate(
+        [padded[:, u : u + h : 2, v : v + w : 2] for u in range(4) for v in range(4)], axis=-1
+    )
+    y = patches @ kernel.reshape(16 * c_in, -1).astype(x.dtype)
+    return y if bias is None else y + bias
+
+
+def conv_reference(x, kernel, bias=None, stride: int = 2):
+    """XLA's convolution with SAME padding (``nnx.Conv``'s default), NHWC / HWIO."""
+    y = jax.lax.conv_general_dilated(
+        x, kernel.astype(x.dtype), (stride, stride), "SAME", dimension_numbers=_LAYOUTS[2]
+    )
+    return y if bias is None else y + bias
+
+
+TRANSPOSED = {
+    "xla": conv_transpose_reference,
+    "subpixel": conv_transpose_2x,
+    "im2col": conv_transpose_2x_im2col,
+}
+
+
+class StridedConv(nnx.Module):
+    """Conv(C_out, 4, 2) with SAME padding computed by XLA (``impl="xla"``) or by
+    ``conv_im2col``; initialised as ``nnx.Conv`` (LeCun-normal kernel, zero bias)."""
+
+    def __init__(self, in_features, out_features, *, rngs: nnx.Rngs, impl: str = "xla"):
+        if impl not in ("xla", "im2col"):
+            raise ValueError(f"unknown impl {impl!r}; choose 'xla' or 'im2col'")
+        init = nnx.initializers.lecun_normal()
+        shape = (4, 4, in_features, out_features)
+        self.kernel = nnx.Param(init(rngs.params(), shape, jnp.float32))
+        self.bias = nnx.Param(jnp.zeros((out_features,), jnp.float32))
+        self.impl = impl
+
+    def __call__(self, x):
+        layer = conv_im2col if self.impl == "im2col" else conv_reference
+        return layer(x, self.kernel[...], self.bias[...])
+
+
+class ConvTranspose2x(nnx.Module):
+    """tConv(C_out, 4, 2) with SAME padding (2x upsampling) over ``ndim`` spatial axes, computed
+    by ``impl``: "subpixel" (``conv_transpose_2x``), "im2col" (2-D only) or "xla" (XLA's
+    transposed convolution); initialised as ``nnx.ConvTranspose`` (LeCun-normal kernel, zero
+    bias). Every ``impl`` computes the same function of the same parameters."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        rngs: nnx.Rngs,
+        ndim: int = 2,
+        impl: str = "subpixel",
+    ):
+        if impl not in TRANSPOSED or (impl == "im2col" and ndim != 2):
+            raise ValueError(
+                f"unknown impl {impl!r} for {ndim}-D; choose one of {list(TRANSPOSED)}"
+            )
+        init = nnx.initializers.lecun_normal()
+        shape = (4,) * ndim + (in_features, out_features)
+        self.kernel = nnx.Param(init(rngs.params(), shape, jnp.float32))
+        self.bias = nnx.Param(jnp.zeros((out_features,), jnp.float32))
+        self.impl = impl
+
+    def __call__(self, x):
+        return TRANSPOSED[self.impl](x, self.kernel[...], self.bias[...])
+
+
+class UpsampleFromPoint(nnx.Module):
+    """A VALID transposed convolution with a k^d kernel on a single input pixel (d = 1 or 2):
+    (B, C_in) -> (B, k, [k,] C_out), i.e. y[o] = x K[k - 1 - o] + bias."""
+
+    def __init__(self, in_features, out_features, kernel_size: int, ndim: int, *, rngs):
+        init = nnx.initializers.lecun_normal()
+        shape = (kernel_size,) * ndim + (in_features, out_features)
+        self.kernel = nnx.Param(init(rngs.params(), shape, jnp.float32))
+        self.bias = nnx.Param(jnp.zeros((out_features,), jnp.float32))
+        self.ndim = ndim
+
+    def __call__(self, x):
+        flipped = jnp.flip(self.kernel[...], axis=tuple(range(self.ndim)))
+        return jnp.tensordot(x, flipped, axes=[[-1], [self.ndim]]) + self.bias[...]
