@@ -172,6 +172,28 @@ FIVE_MODALITIES = {
 # (downloaded, checksummed) or "standin" (synthetic street numbers, offline); ``svhn_size`` /
 # ``svhn_test_size`` keep the first SVHN images of each split (None: all); ``dups`` is MoPoE's
 # number of random matchings per label (20: ~1.12 M training and 200 k test triples).
+# Models (App. P): Adam with a cosine decay 5e-4 -> 1e-4, batch 250, 100 epochs; evaluation on
+# ``eval_size`` test triples (IS with ``llh_particles``), latent classifiers fitted on
+# ``latent_train_size`` training triples. ``rows`` / ``private_rows`` are the aggregations
+# trained by default (any subset of ``experiments.mnist_svhn_text.SHARED_ROWS`` /
+# ``PRIVATE_ROWS``), ``beta_rows`` those also trained with beta in ``betas`` (Tables 9, 13, 14).
+_MST_MODELS_PAPER = dict(
+    train_size=None,  # None: every training triple; a number: a random subset of that size
+    epochs=100,
+    batch_size=250,
+    learning_rate=5e-4,
+    final_learning_rate=1e-4,
+    clip_value=1e6,
+    repetitions=1,
+    rows=("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention"),
+    private_rows=("PoE+", "SumPooling", "SelfAttention"),
+    beta_rows=("PoE+", "SumPooling"),
+    betas=(0.1, 4.0),
+    eval_size=10_000,
+    latent_train_size=10_000,
+    llh_particles=512,
+    particles_per_chunk=16,
+)
 MNIST_SVHN_TEXT = {
     "paper": dict(
         svhn="real",
@@ -179,6 +201,7 @@ MNIST_SVHN_TEXT = {
         svhn_test_size=None,
         dups=20,
         classifier_epochs=5,
+        **_MST_MODELS_PAPER,
     ),
     # quick: the offline stand-in (30,000 / 5,000 rendered images, ~30 s once, then cached);
     # classifiers see the 30,000 images of each modality the triples use (3 epochs gave 97.9 %
@@ -189,6 +212,18 @@ MNIST_SVHN_TEXT = {
         svhn_test_size=5_000,
         dups=1,
         classifier_epochs=5,
+        **dict(
+            _MST_MODELS_PAPER,
+            epochs=2,
+            learning_rate=1e-3,
+            final_learning_rate=2e-4,
+            rows=("PoE", "SumPooling", "SelfAttention"),
+            private_rows=(),
+            beta_rows=(),
+            eval_size=1000,
+            latent_train_size=2000,
+            llh_particles=16,
+        ),
     ),
     # smoke: 6,000 / 500 stand-in images; the SVHN classifier (dropout after every
     # convolution) needs ~300 steps to leave chance level, hence 8 short epochs
@@ -198,6 +233,21 @@ MNIST_SVHN_TEXT = {
         svhn_test_size=500,
         dups=1,
         classifier_epochs=8,
+        **dict(
+            _MST_MODELS_PAPER,
+            train_size=1000,
+            epochs=1,
+            batch_size=100,
+            learning_rate=1e-3,
+            final_learning_rate=1e-3,
+            rows=("PoE",),
+            private_rows=("SumPooling",),
+            beta_rows=(),
+            eval_size=200,
+            latent_train_size=300,
+            llh_particles=4,
+            particles_per_chunk=4,
+        ),
     ),
 }
 

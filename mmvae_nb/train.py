@@ -268,14 +268,14 @@ def train_replicas(
             f"{replica})"
         )
     if path is not None:
-        _atomic_pickle(
-            {
-                "state": nnx.to_pure_dict(jax.tree.map(np.asarray, state)),
-                "loss_history": loss_history,
-            },
-            path,
-        )
+        save_run(path, state, loss_history)
     return TrainedModels(graphdef, state, loss_history, seconds)
+
+
+def save_run(path: Path, state, loss_history) -> None:
+    """Cache a finished run (numpy state and loss history) atomically at ``path``."""
+    pure = nnx.to_pure_dict(jax.tree.map(np.asarray, state))
+    _atomic_pickle({"state": pure, "loss_history": loss_history}, path)
 
 
 def _chunk_size(epochs: int, epochs_per_call: int) -> int:

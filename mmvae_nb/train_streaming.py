@@ -27,9 +27,9 @@ from .bounds import get_bound
 from .train import (
     TrainConfig,
     TrainedModels,
-    _atomic_pickle,
     default_cache_dir,
     enable_compilation_cache,
+    save_run,
 )
 
 
@@ -126,11 +126,5 @@ def train_streaming(
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
     if path is not None:
-        _atomic_pickle(
-            {
-                "state": nnx.to_pure_dict(jax.tree.map(np.asarray, state)),
-                "loss_history": loss_history,
-            },
-            path,
-        )
+        save_run(path, state, loss_history)
     return TrainedModels(graphdef, state, loss_history, seconds)

@@ -56,8 +56,8 @@ def test_every_formulation_gives_the_same_layer_and_gradients(impl):
         np.testing.assert_allclose(layer(x, kernel), reference(x, kernel), atol=1e-12)
         probe = jnp.asarray(rng.normal(size=reference(x, kernel).shape))
         for argnum in (0, 1):
-            got = jax.grad(lambda *a, f=layer: jnp.sum(probe * f(*a)), argnum)(x, kernel)
-            want = jax.grad(lambda *a, f=reference: jnp.sum(probe * f(*a)), argnum)(x, kernel)
+            got = jax.grad(lambda *a, f=layer, p=probe: jnp.sum(p * f(*a)), argnum)(x, kernel)
+            want = jax.grad(lambda *a, f=reference, p=probe: jnp.sum(p * f(*a)), argnum)(x, kernel)
             np.testing.assert_allclose(got, want, atol=1e-10)
 
 

@@ -29,3 +29,15 @@ def test_data_and_generation_figures(tmp_path):
     xs, _ = data.batch(np.arange(5), np.random.default_rng(0))
     shown = fig.axes[5 * 2].get_images()[0].get_array()  # first generated MNIST
     np.testing.assert_allclose(shown, xs[0][0].reshape(28, 28))
+
+
+def test_cross_generation_figure_has_a_row_per_model(tmp_path):
+    from mmvae_nb.experiments.mnist_svhn_text import plot_cross_generation
+
+    data = load_mnist_svhn_text("test", svhn_size=60, dups=1, cache_dir=tmp_path)
+
+    def copy_inputs(xs, mask, key):
+        return xs
+
+    fig = plot_cross_generation({"a": copy_inputs, "b": copy_inputs}, data, 0, 2, num=4)
+    assert len(fig.axes) == 3 * 4 and "MNIST -> Text" in fig._suptitle.get_text()

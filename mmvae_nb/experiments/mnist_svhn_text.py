@@ -12,11 +12,21 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
+import jax
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from flax import nnx
 
 from ..classifiers import mst_classifiers
+from ..coherence import (
+    conditional_coherence,
+    input_subsets,
+    latent_classification,
+    vae_encoder,
+    vae_generator,
+)
 from ..config import MNIST_SVHN_TEXT, profile_settings
 from ..data.mnist_svhn_text import (
     LIKELIHOOD_WEIGHTS,
@@ -27,6 +37,8 @@ from ..data.mnist_svhn_text import (
     load_mnist_svhn_text,
     load_svhn_sample,
 )
+from ..likelihood import subset_log_likelihoods
+from ..metrics import rate_distortion
 from ..models import MultimodalVAE
 from ..mst_nets import (
     MNISTDecoder,
@@ -36,6 +48,8 @@ from ..mst_nets import (
     TextDecoder,
     TextEncoder,
 )
+from ..train import TrainConfig, config_hash
+from ..train_streaming import train_streaming
 
 SHARED_ROWS = ("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention")  # Tables 3, 4, 15
 PRIVATE_ROWS = ("PoE+", "SumPooling", "SelfAttention")  # Tables 3, 11, 12, 15 (App. F)
@@ -220,22 +234,10 @@ def plot_standin_vs_real(standin: np.ndarray, standin_labels, source: str = "syn
     return fig
 
 
-def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int = 8, key=None):
-    """Conditional generation from the inputs ``subset`` (e.g. (0,) = MNIST): per column, the
-    test example's inputs on top, then the generated MNIST, SVHN and text (App. P, Figs. 10-12).
-    ``generate(xs, mask, key)`` is as in ``coherence.conditional_coherence``."""
-    import jax
-
-    from ..coherence import subset_name
-
-    rng = np.random.default_rng(0)
-    xs, labels = data.batch(np.arange(num), rng)
-    mask = np.zeros((num, len(xs)), bool)
-    mask[:, list(subset)] = True
-    generated = [np.asarray(x) for x in generate(xs, mask, key or jax.random.key(0))]
-    rows = [("input " + MODALITIES[s], xs[s], s) for s in subset]
-    rows += [("generated " + MODALITIES[m], generated[m], m) for m in range(len(xs))]
-    fig, axes = plt.subplots(len(rows), num, figsize=(1.2 * num, 1.3 * len(rows)), squeeze=False)
+def _draw_rows(rows, num: int, title: str, label_rotation: float = 90):
+    """A grid with one row per (name, flat values (n, F), modality): images or text strings."""
+    shapes = ((28, 28), (32, 32, 3))
+    fig, axes = plt.subplots(len(rows), num, figsize=(1.15 * num, 1.2 * len(rows)), squeeze=False)
     for r, (name, values, m) in enumerate(rows):
         for j in range(num):
             ax = axes[r, j]
@@ -244,9 +246,359 @@ def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int 
                 word = decode_text(values[j].reshape(8, -1))
                 ax.text(0.5, 0.5, repr(word), ha="center", va="center", family="monospace")
             else:
-                _show_image(ax, np.clip(values[j], 0, 1), ((28, 28), (32, 32, 3))[m])
-        axes[r, 0].set_ylabel(name, fontsize=8)
-    for j in range(num):
-        axes[0, j].set_title(f"label {labels[j]}", fontsize=8)
-    fig.suptitle(f"{data.dataset}: generated from {subset_name(subset)}", fontsize=10)
+                _show_image(ax, np.clip(values[j], 0, 1), shapes[m])
+        axes[r, 0].set_ylabel(
+            name,
+            fontsize=7,
+            rotation=label_rotation,
+            ha="right" if label_rotation == 0 else "center",
+        )
+    fig.suptitle(title, fontsize=9)
     return fig
+
+
+def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int = 8, key=None):
+    """Conditional generation from the inputs ``subset`` (e.g. (0,) = MNIST): per column, the
+    test example's inputs on top, then the generated MNIST, SVHN and text (App. P, Figs. 10-12).
+    ``generate(xs, mask, key)`` is as in ``coherence.conditional_coherence``."""
+    from ..coherence import subset_name
+
+    xs, labels = data.batch(np.arange(num), np.random.default_rng(0))
+    mask = np.zeros((num, len(xs)), bool)
+    mask[:, list(subset)] = True
+    generated = [np.asarray(x) for x in generate(xs, mask, key or jax.random.key(0))]
+    rows = [("input " + MODALITIES[s], xs[s], s) for s in subset]
+    rows += [("generated " + MODALITIES[m], generated[m], m) for m in range(len(xs))]
+    title = f"{data.dataset}: generated from {subset_name(subset)} (labels {_labels(labels)})"
+    return _draw_rows(rows, num, title)
+
+
+def _labels(labels) -> str:
+    return " ".join(map(str, labels))
+
+
+# ----------------------------------------------------------------------------- models
+MARGINALS = [(0, 1, 2), (0,), (1,), (2,)]  # M+S+T, M, S, T (Tables 3, 9, 15, 16)
+
+
+@dataclass
+class MSTExperiment(MSTSetup):
+    """Trains and evaluates the MNIST-SVHN-Text models of one profile (Section 5.3)."""
+
+    force_retrain: bool = False
+
+    def train_config(self, bound: str, beta: float, repetition: int) -> TrainConfig:
+        s = self.settings
+        return TrainConfig(
+            bound=bound,
+            beta=float(beta),
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            learning_rate=s["learning_rate"],
+            clip_value=s["clip_value"],
+            seed=1000 * self.seed + repetition,
+        )
+
+    @cached_property
+    def training_data(self) -> MnistSvhnText:
+        size = self.settings["train_size"]
+        return self.train if size is None else self.train.subset(size, seed=self.seed)
+
+    def train_model(self, aggregation, bound, beta=1.0, private=False, repetition=0):
+        """One trained model (cached by configuration hash): ``TrainedModels`` with 1 replica."""
+        config = self.train_config(bound, beta, repetition)
+        s = self.settings
+        key = config_hash(
+            "mst",
+            aggregation,
+            private,
+            config,
+            s["final_learning_rate"],
+            s["train_size"],
+            self.dataset,
+            s["svhn_size"],
+            s["dups"],
+            self.seed,
+        )
+        block = "private" if private else "shared"
+        return train_streaming(
+            lambda k: make_mst_model(aggregation, rngs=nnx.Rngs(k), private=private),
+            self.training_data,
+            config,
+            final_learning_rate=s["final_learning_rate"],
+            cache_key=key,
+            force_retrain=self.force_retrain,
+            progress=self.progress,
+            description=f"{aggregation} ({block}), {bound}, beta={beta}",
+        )
+
+    @cached_property
+    def evaluation_data(self):
+        """(test inputs, labels) on ``eval_size`` test triples and (train inputs, labels) on
+        ``latent_train_size`` training triples; fixed text draws."""
+        rng = np.random.default_rng(self.seed)
+        test = self.test.subset(min(self.settings["eval_size"], len(self.test)), self.seed)
+        train = self.train.subset(min(self.settings["latent_train_size"], len(self.train)))
+        return test.batch(np.arange(len(test)), rng), train.batch(np.arange(len(train)), rng)
+
+    def evaluate(self, model, key) -> pd.DataFrame:
+        """Every MST metric of one model as tidy rows: IS log-likelihoods (Table 3), conditional
+        coherence from every uni- and bi-modal subset (Tables 4, 10), latent classification
+        (Table 15), and the rate and distortion terms (Figure 2), unweighted."""
+        s = self.settings
+        (xs, labels), train = self.evaluation_data
+        k_llh, k_coh, k_lat = jax.random.split(key, 3)
+        loglik = subset_log_likelihoods(
+            model,
+            xs,
+            MARGINALS,
+            k_llh,
+            num_particles=s["llh_particles"],
+            particles_per_chunk=s["particles_per_chunk"],
+        )
+        classifiers = [self.classifiers[m].predict for m in MODALITIES]
+        coherence = conditional_coherence(
+            vae_generator(model), classifiers, xs, labels, input_subsets(3), k_coh
+        )
+        latent = latent_classification(vae_encoder(model), train, (xs, labels), MARGINALS, k_lat)
+        terms = _rate_distortion_means(model, xs, jax.random.fold_in(key, 1))
+        rate_distortion = pd.DataFrame(
+            {"metric": list(terms), "value": list(terms.values()), "target": "", "inputs": ""}
+        )
+        return pd.concat(
+            [loglik.assign(inputs=""), coherence, latent.assign(target=""), rate_distortion],
+            ignore_index=True,
+        )
+
+    def run(self, aggregation, bound, beta=1.0, private=False) -> pd.DataFrame:
+        """Train and evaluate every repetition of one configuration -> tidy rows."""
+        frames = []
+        for r in range(self.settings["repetitions"]):
+            trained = self.train_model(aggregation, bound, beta, private, r)
+            metrics = self.evaluate(trained.model(0), jax.random.key(1000 * self.seed + r))
+            frames.append(
+                metrics.assign(
+                    aggregation=aggregation,
+                    bound=bound,
+                    beta=float(beta),
+                    block="private" if private else "shared",
+                    repetition=r,
+                    train_seconds=trained.train_seconds,
+                    final_loss=float(trained.loss_history[0, -1]),
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def run_grid(
+        self, rows=None, private_rows=None, bounds=("ours", "mixture"), betas=None, beta_rows=None
+    ) -> pd.DataFrame:
+        """Every configuration of the profile (or the given rows): shared-latent rows at beta 1,
+        private-latent rows at beta 1, and ``beta_rows`` at each beta in ``betas``."""
+        s = self.settings
+        configs = [
+            (a, b, 1.0, False) for a in (s["rows"] if rows is None else rows) for b in bounds
+        ]
+        configs += [
+            (a, b, 1.0, True)
+            for a in (s["private_rows"] if private_rows is None else private_rows)
+            for b in bounds
+        ]
+        configs += [
+            (a, b, beta, False)
+            for a in (s["beta_rows"] if beta_rows is None else beta_rows)
+            for beta in (s["betas"] if betas is None else betas)
+            for b in bounds
+        ]
+        return pd.concat([self.run(*c) for c in configs], ignore_index=True)
+
+
+def _rate_distortion_means(model, xs, key, batch_size: int = 250, num_samples: int = 4):
+    """Test-set means of ``metrics.rate_distortion``'s four terms (all modalities present)."""
+    graphdef, state = nnx.split(model)
+
+    @jax.jit
+    def terms(state, batch, key):
+        present = jnp.ones((len(batch[0]), len(batch)), bool)
+        return rate_distortion(nnx.merge(graphdef, state), batch, present, key, num_samples)
+
+    sums, n = {}, len(xs[0])
+    for i, start in enumerate(range(0, n, batch_size)):
+        batch = [jnp.asarray(x[start : start + batch_size]) for x in xs]
+        for name, values in terms(state, batch, jax.random.fold_in(key, i)).items():
+            sums[name] = sums.get(name, 0.0) + float(jnp.sum(values))
+    return {name: total / n for name, total in sums.items()}
+
+
+# which results make which paper table: (table, block filter, beta filter, metric, inputs filter)
+TABLES = {
+    "table03_mst_loglik": (3, None, 1.0, "loglik", None),
+    "table04_mst_coherence_unimodal": (4, "shared", 1.0, "coherence", ("M", "S", "T")),
+    "table09_mst_loglik_beta": (9, "shared", None, "loglik", None),
+    "table10_mst_coherence_bimodal": (10, "shared", 1.0, "coherence", ("M+S", "M+T", "S+T")),
+    "table11_mst_private_coherence_unimodal": (11, "private", 1.0, "coherence", ("M", "S", "T")),
+    "table12_mst_private_coherence_bimodal": (
+        12,
+        "private",
+        1.0,
+        "coherence",
+        ("M+S", "M+T", "S+T"),
+    ),
+    "table13_mst_coherence_beta_unimodal": (13, "shared", None, "coherence", ("M", "S", "T")),
+    "table14_mst_coherence_beta_bimodal": (
+        14,
+        "shared",
+        None,
+        "coherence",
+        ("M+S", "M+T", "S+T"),
+    ),
+    "table15_mst_latent_classification": (15, None, 1.0, "latent_accuracy", None),
+    "table16_mst_latent_classification_beta": (16, "shared", None, "latent_accuracy", None),
+}
+
+
+def summarise(results: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of paper table ``name`` (``TABLES``) from ``run_grid``'s results, in the paper
+    tables' schema (mean and std over repetitions). Tables 3 and 15 keep the shared / private
+    block; the others use the paper's "main" block; beta tables keep every beta."""
+    table, block, beta, metric, inputs = TABLES[name]
+    rows = results[results.metric == metric]
+    if block is not None:
+        rows = rows[rows.block == block]
+    if beta is not None:
+        rows = rows[rows.beta == beta]
+    else:  # a beta table: only the aggregations trained with several betas
+        varied = rows.groupby("aggregation").beta.nunique()
+        rows = rows[rows.aggregation.isin(varied[varied > 1].index)]
+    if inputs is not None:
+        rows = rows[rows.inputs.isin(inputs)]
+    if table not in (3, 15):
+        rows = rows.assign(block="main")
+    keys = ["block", "bound", "aggregation", "beta", "metric", "target", "inputs"]
+    grouped = rows.groupby(keys, sort=False)["value"]
+    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+    return out.assign(table=table, prior="standard")
+
+
+# ----------------------------------------------------------------------------- claims, plots
+def _mean(frame, **where):
+    for column, value in where.items():
+        frame = frame[frame[column] == value]
+    return frame.value.mean()
+
+
+def _per_aggregation(shared, metric, better, **where):
+    """(held, total, detail) of "``better`` bound has the higher mean ``metric``" per row."""
+    wins, parts = 0, []
+    aggregations = list(dict.fromkeys(shared.aggregation))
+    for a in aggregations:
+        ours = _mean(shared, aggregation=a, bound="ours", metric=metric, **where)
+        mixture = _mean(shared, aggregation=a, bound="mixture", metric=metric, **where)
+        won = ours > mixture if better == "ours" else mixture > ours
+        wins += bool(won)
+        parts.append(f"{a}: {ours:.3g} vs {mixture:.3g}")
+    return wins, len(aggregations), "; ".join(parts) + " (ours vs mixture)"
+
+
+def claims(results: pd.DataFrame) -> pd.DataFrame:
+    """The paper's qualitative MNIST-SVHN-Text claims (Section 5.3), checked on the shared-latent
+    rows at beta = 1 of ``results``: one row per claim with how many comparisons hold."""
+    shared = results[(results.block == "shared") & (results.beta == 1.0)]
+    rows = []
+
+    def add(claim, held, total, detail):
+        if "nan" not in detail:  # a metric that was not evaluated makes no claim
+            rows.append((claim, f"{held}/{total}", held == total, detail))
+
+    add(
+        "our bound: higher joint log-likelihood M+S+T",
+        *_per_aggregation(shared, "loglik", "ours", target="M+S+T"),
+    )
+    for m in ("M", "S", "T"):
+        add(
+            f"our bound: higher marginal log-likelihood {m}",
+            *_per_aggregation(shared, "loglik", "ours", target=m),
+        )
+    coherence = shared[shared.metric == "coherence"]
+    cross = coherence[[t not in i.split("+") for t, i in zip(coherence.target, coherence.inputs)]]
+    for m in ("M", "S", "T"):
+        add(
+            f"mixture bound: higher cross-coherence generating {m}",
+            *_per_aggregation(cross, "coherence", "mixture", target=m),
+        )
+    for inputs in ("M+S+T", "M", "S", "T"):
+        add(
+            f"mixture bound: higher latent classification accuracy from {inputs}",
+            *_per_aggregation(shared, "latent_accuracy", "mixture", inputs=inputs),
+        )
+    add(
+        "our bound: better full reconstruction (-D_M)",
+        *_per_aggregation(shared, "full_reconstruction", "ours"),
+    )
+    add(
+        "mixture bound: better cross reconstruction (-D^c)",
+        *_per_aggregation(shared, "cross_reconstruction", "mixture"),
+    )
+    learned = [a for a in ("SumPooling", "SelfAttention") if a in set(shared.aggregation)]
+    experts = [a for a in ("PoE", "PoE+", "MoE", "MoE+") if a in set(shared.aggregation)]
+    if learned and experts:
+        held, parts = 0, []
+        for bound in ("ours", "mixture"):
+            best = {
+                a: _mean(shared, aggregation=a, bound=bound, metric="loglik", target="M+S+T")
+                for a in learned + experts
+            }
+            top_learned = max(best[a] for a in learned)
+            top_expert = max(best[a] for a in experts)
+            held += bool(top_learned >= top_expert)
+            parts.append(f"{bound}: {top_learned:.4g} vs {top_expert:.4g}")
+        add(
+            "permutation-invariant aggregation: highest M+S+T log-likelihood, both bounds",
+            held,
+            2,
+            "; ".join(parts) + " (best SumPooling/SelfAttention vs best PoE/MoE)",
+        )
+    return pd.DataFrame(rows, columns=["claim", "comparisons held", "held", "evidence"])
+
+
+RATE_DISTORTION = {
+    "full_reconstruction": "(a) full reconstruction $-D_M$",
+    "cross_reconstruction": "(b) cross reconstruction $-D^c_{\\setminus S}$",
+    "full_rate": "(c) full rate $R_M$",
+    "cross_rate": "(d) cross rate $R_{\\setminus S}$",
+}
+
+
+def plot_rate_distortion(results: pd.DataFrame, title: str):
+    """Figure 2 / 8 / 9: the four rate and distortion terms per aggregation and bound."""
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    for ax, (metric, label) in zip(axes, RATE_DISTORTION.items()):
+        rows = results[results.metric == metric]
+        sns.barplot(data=rows, x="aggregation", y="value", hue="bound", ax=ax, errorbar=None)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", rotation=30)
+        if ax is not axes[0]:
+            ax.get_legend().remove()
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cross_generation(
+    generators: dict, data: MnistSvhnText, source: int, target: int, num: int = 8
+):
+    """Figures 10-12: the same ``num`` test inputs of modality ``source`` (top row) and, per
+    model (``generators``: label -> ``generate``), the generated modality ``target``."""
+    xs, labels = data.batch(np.arange(num), np.random.default_rng(0))
+    mask = np.zeros((num, len(xs)), bool)
+    mask[:, source] = True
+    rows = [(f"input {MODALITIES[source]}", xs[source], source)]
+    for i, (name, generate) in enumerate(generators.items()):
+        rows.append((name, np.asarray(generate(xs, mask, jax.random.key(i))[target]), target))
+    title = (
+        f"{data.dataset}: {MODALITIES[source]} -> {MODALITIES[target]} (labels {_labels(labels)})"
+    )
+    return _draw_rows(rows, num, title, label_rotation=0)

@@ -1,0 +1,64 @@
+"""The MNIST-SVHN-Text claims and table summaries are computed from the results, not assumed."""
+
+import pandas as pd
+
+from mmvae_nb.experiments.mnist_svhn_text import claims, summarise
+
+
+def _results(ours_llh, mixture_llh):
+    rows = []
+    for aggregation, offset in (("PoE", 0.0), ("SumPooling", 5.0)):
+        for bound, llh in (("ours", ours_llh), ("mixture", mixture_llh)):
+            for target in ("M+S+T", "M", "S", "T"):
+                rows.append(("loglik", target, "", llh + offset, aggregation, bound))
+            rows.append(("coherence", "S", "M", 0.5, aggregation, bound))
+            rows.append(("coherence", "M", "M", 0.9, aggregation, bound))
+            for inputs in ("M+S+T", "M", "S", "T"):
+                rows.append(("latent_accuracy", "", inputs, 0.8, aggregation, bound))
+            for term in ("full_reconstruction", "cross_reconstruction", "full_rate", "cross_rate"):
+                rows.append((term, "", "", 1.0, aggregation, bound))
+    frame = pd.DataFrame(
+        rows, columns=["metric", "target", "inputs", "value", "aggregation", "bound"]
+    )
+    return frame.assign(block="shared", beta=1.0, repetition=0)
+
+
+def test_claims_follow_the_numbers():
+    held = claims(_results(-100.0, -120.0)).set_index("claim")
+    assert held.loc["our bound: higher joint log-likelihood M+S+T", "held"]
+    assert held.loc["our bound: higher joint log-likelihood M+S+T", "comparisons held"] == "2/2"
+    # equal coherence: the mixture bound is not better
+    assert not held.loc["mixture bound: higher cross-coherence generating S", "held"]
+    assert held.loc[
+        "permutation-invariant aggregation: highest M+S+T log-likelihood, both bounds", "held"
+    ]
+    reversed_ = claims(_results(-120.0, -100.0)).set_index("claim")
+    assert (
+        reversed_.loc["our bound: higher joint log-likelihood M+S+T", "comparisons held"] == "0/2"
+    )
+
+
+def test_summaries_use_the_paper_schema():
+    results = _results(-100.0, -120.0)
+    table = summarise(results, "table03_mst_loglik")
+    assert set(table.target) == {"M+S+T", "M", "S", "T"} and set(table.block) == {"shared"}
+    assert set(table.columns) >= {
+        "table",
+        "block",
+        "bound",
+        "aggregation",
+        "beta",
+        "prior",
+        "metric",
+        "target",
+        "inputs",
+        "mean",
+        "std",
+        "n_runs",
+    }
+    coherence = summarise(results, "table04_mst_coherence_unimodal")
+    assert set(coherence.block) == {"main"} and len(coherence) == 2 * 2 * 2
+    assert summarise(results, "table10_mst_coherence_bimodal").empty
+    assert summarise(results, "table09_mst_loglik_beta").empty  # only beta = 1 was trained
+    with_betas = pd.concat([results, results.assign(beta=0.1)])
+    assert set(summarise(with_betas, "table09_mst_loglik_beta").beta) == {0.1, 1.0}
