@@ -5,6 +5,7 @@ import pytest
 from flax import nnx
 
 from mmvae_nb.classifiers import CLASSIFIERS, mst_classifiers, train_classifier
+from mmvae_nb.config import MNIST_SVHN_TEXT
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS, load_mnist_svhn_text
 
 
@@ -20,17 +21,20 @@ def test_classifiers_map_flat_inputs_to_ten_logits(modality):
     np.testing.assert_array_equal(logits, model(x))
 
 
-def test_classifiers_beat_chance_on_the_stand_in_and_are_cached(tmp_path):
-    """Smoke-sized data (6,000 training triples, 8 epochs: the SVHN net, with dropout after
-    every convolution, needs ~300 steps to leave chance level); a cache hit returns the same
-    predictions."""
-    train = load_mnist_svhn_text("train", svhn_size=6000, dups=1, cache_dir=tmp_path)
-    test = load_mnist_svhn_text("test", svhn_size=500, dups=1, cache_dir=tmp_path)
-    first = mst_classifiers(train, test, epochs=8, cache_dir=tmp_path)
+@pytest.mark.xdist_group("04_mnist_svhn_text")
+def test_classifiers_beat_chance_on_the_stand_in_and_are_cached():
+    """The smoke profile's data and classifiers (6,000 training triples, 8 epochs: the SVHN net,
+    with dropout after every convolution, needs ~300 steps to leave chance level), in the
+    project's cache, which notebook 04's smoke run shares (same xdist group, so whichever runs
+    second loads them); a cache hit returns the same predictions."""
+    smoke = MNIST_SVHN_TEXT["smoke"]
+    train = load_mnist_svhn_text("train", svhn_size=smoke["svhn_size"], dups=smoke["dups"])
+    test = load_mnist_svhn_text("test", svhn_size=smoke["svhn_test_size"], dups=smoke["dups"])
+    first = mst_classifiers(train, test, epochs=smoke["classifier_epochs"])
     accuracy = {m: c.test_accuracy for m, c in first.items()}
     assert accuracy["MNIST"] > 0.8 and accuracy["Text"] > 0.9, accuracy
     assert accuracy["SVHN"] > 0.45, accuracy  # chance is ~0.2 (the most frequent digit, 1)
-    again = mst_classifiers(train, test, epochs=8, cache_dir=tmp_path)
+    again = mst_classifiers(train, test, epochs=smoke["classifier_epochs"])
     xs, _ = test.batch(np.arange(50), np.random.default_rng(0))
     for m, x in zip(CLASSIFIERS, xs):
         assert again[m].train_seconds == 0.0 and again[m].test_accuracy == accuracy[m]

@@ -21,9 +21,9 @@ CONFIGS = [(row, False) for row in SHARED_ROWS] + [(row, True) for row in PRIVAT
 @pytest.mark.parametrize("bound", ["ours", "mixture"])
 @pytest.mark.parametrize("row,private", CONFIGS, ids=[f"{r}-{p}" for r, p in CONFIGS])
 def test_a_few_adam_steps_decrease_the_loss_of_every_row(row, private, bound):
-    """Five Adam steps on one batch of 8 triples (same subsets and noise every step)."""
+    """Four Adam steps on one batch of 8 triples (same subsets and noise every step)."""
     model = make_mst_model(row, rngs=nnx.Rngs(0), private=private)
-    optimizer = nnx.Optimizer(model, optax.adam(1e-3), wrt=nnx.Param)
+    optimizer = nnx.Optimizer(model, optax.adam(5e-4), wrt=nnx.Param)  # the paper's rate
     rng = np.random.default_rng(0)
     xs = [jnp.asarray(rng.random((8, d)), jnp.float32) for d in MODALITY_DIMS]
     xs[2] = jnp.asarray(np.eye(71)[rng.integers(0, 71, (8, 8))].reshape(8, -1), jnp.float32)
@@ -37,7 +37,7 @@ def test_a_few_adam_steps_decrease_the_loss_of_every_row(row, private, bound):
         optimizer.update(model, grads)
         return loss
 
-    losses = [float(step(model, optimizer)) for _ in range(6)]
+    losses = [float(step(model, optimizer)) for _ in range(5)]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
 
 

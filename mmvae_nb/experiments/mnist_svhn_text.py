@@ -263,7 +263,7 @@ def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int 
     ``generate(xs, mask, key)`` is as in ``coherence.conditional_coherence``."""
     from ..coherence import subset_name
 
-    xs, labels = data.batch(np.arange(num), np.random.default_rng(0))
+    xs, labels = data.batch(_examples(data, num), np.random.default_rng(0))
     mask = np.zeros((num, len(xs)), bool)
     mask[:, list(subset)] = True
     generated = [np.asarray(x) for x in generate(xs, mask, key or jax.random.key(0))]
@@ -271,6 +271,13 @@ def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int 
     rows += [("generated " + MODALITIES[m], generated[m], m) for m in range(len(xs))]
     title = f"{data.dataset}: generated from {subset_name(subset)} (labels {_labels(labels)})"
     return _draw_rows(rows, num, title)
+
+
+def _examples(data: MnistSvhnText, num: int) -> np.ndarray:
+    """``num`` fixed triples cycling through the labels 0, 1, 2, ... (triples are stored
+    label-sorted: ``pair_indices`` groups them by label and ``subset`` keeps the order)."""
+    firsts = np.searchsorted(data.labels, np.arange(10))
+    return np.minimum([firsts[i % 10] + i // 10 for i in range(num)], len(data) - 1)
 
 
 def _labels(labels) -> str:
@@ -592,7 +599,7 @@ def plot_cross_generation(
 ):
     """Figures 10-12: the same ``num`` test inputs of modality ``source`` (top row) and, per
     model (``generators``: label -> ``generate``), the generated modality ``target``."""
-    xs, labels = data.batch(np.arange(num), np.random.default_rng(0))
+    xs, labels = data.batch(_examples(data, num), np.random.default_rng(0))
     mask = np.zeros((num, len(xs)), bool)
     mask[:, source] = True
     rows = [(f"input {MODALITIES[source]}", xs[source], source)]
