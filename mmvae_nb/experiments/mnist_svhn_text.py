@@ -527,10 +527,16 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
         )
     coherence = shared[shared.metric == "coherence"]
     cross = coherence[[t not in i.split("+") for t, i in zip(coherence.target, coherence.inputs)]]
-    for m in ("M", "S", "T"):
+    # Section 5.3: "our bound is slightly more coherent for cross-generating SVHN or Text, but
+    # less coherent for MNIST"
+    for m, better, name in (
+        ("M", "mixture", "mixture"),
+        ("S", "ours", "our"),
+        ("T", "ours", "our"),
+    ):
         add(
-            f"mixture bound: higher cross-coherence generating {m}",
-            *_per_aggregation(cross, "coherence", "mixture", target=m),
+            f"{name} bound: higher cross-coherence generating {m}",
+            *_per_aggregation(cross, "coherence", better, target=m),
         )
     for inputs in ("M+S+T", "M", "S", "T"):
         add(
