@@ -15,29 +15,33 @@ from mmvae_nb.models import MultimodalVAE
 from mmvae_nb.train import TrainConfig
 from mmvae_nb.train_streaming import train_streaming
 
-CONFIGS = [(row, False) for row in SHARED_ROWS] + [(row, True) for row in PRIVATE_ROWS]
+# every aggregator (the shared ones, and the permutation-equivariant ones of the private rows);
+# PoE+ / MoE+ change the encoders, not the aggregator (their structure: test_mst_nets)
+CONFIGS = [(row, False) for row in SHARED_ROWS if not row.endswith("+")]
+CONFIGS += [(row, True) for row in PRIVATE_ROWS]
 
 
 @pytest.mark.parametrize("bound", ["ours", "mixture"])
 @pytest.mark.parametrize("row,private", CONFIGS, ids=[f"{r}-{p}" for r, p in CONFIGS])
-def test_a_few_adam_steps_decrease_the_loss_of_every_row(row, private, bound):
-    """Four Adam steps on one batch of 8 triples (same subsets and noise every step)."""
+def test_a_few_adam_steps_decrease_the_loss_of_every_aggregator(row, private, bound):
+    """Four Adam steps (lr 1e-4) on one batch of 8 triples, same subsets and noise each step.
+    Run eagerly: the op-by-op kernels are shared by every configuration in a test process,
+    where jitting would compile each whole model (about 18 s each on 2 cores)."""
     model = make_mst_model(row, rngs=nnx.Rngs(0), private=private)
-    optimizer = nnx.Optimizer(model, optax.adam(5e-4), wrt=nnx.Param)  # the paper's rate
+    optimizer = nnx.Optimizer(model, optax.adam(1e-4), wrt=nnx.Param)
     rng = np.random.default_rng(0)
     xs = [jnp.asarray(rng.random((8, d)), jnp.float32) for d in MODALITY_DIMS]
     xs[2] = jnp.asarray(np.eye(71)[rng.integers(0, 71, (8, 8))].reshape(8, -1), jnp.float32)
     present, key = jnp.ones((8, 3), bool), jax.random.key(0)
 
-    @nnx.jit
-    def step(model, optimizer):
-        loss, grads = nnx.value_and_grad(
-            lambda m: -jnp.mean(get_bound(bound)(m, xs, present, key))
-        )(model)
-        optimizer.update(model, grads)
-        return loss
+    def loss(model):
+        return -jnp.mean(get_bound(bound)(model, xs, present, key))
 
-    losses = [float(step(model, optimizer)) for _ in range(5)]
+    losses = []
+    for _ in range(5):
+        value, grads = nnx.value_and_grad(loss)(model)
+        optimizer.update(model, grads)
+        losses.append(float(value))
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
 
 
