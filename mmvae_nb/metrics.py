@@ -17,6 +17,16 @@ from scipy.optimize import linear_sum_assignment
 
 from .distributions import stratified_expectation
 
+# plot labels of the rate / distortion terms (Figures 2-5, 8, 9)
+RATE_DISTORTION_TERMS = {
+    "full_reconstruction": "Full reconstruction $-D_M$",
+    "full_rate": "Full rate $R_M$",
+    "full_posterior_kl": "Full posterior KL",
+    "cross_reconstruction": "Cross reconstruction $-D^c_{\\setminus S}$",
+    "cross_rate": "Cross rate $R_{\\setminus S}$",
+    "unimodal_posterior_kl": "Uni-modal posterior KL",
+}
+
 
 def _standardise(a):
     a = np.asarray(a, dtype=np.float64)

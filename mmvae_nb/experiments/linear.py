@@ -40,7 +40,7 @@ from ..likelihood import (
     linear_gaussian_mle,
     linear_gaussian_posterior,
 )
-from ..metrics import mcc, rate_distortion, unimodal_masks
+from ..metrics import RATE_DISTORTION_TERMS, mcc, rate_distortion, unimodal_masks
 from ..models import MultimodalVAE
 from ..reporting import BOUND_LABELS
 from ..train import TrainConfig, TrainedModels, config_hash, train_replicas
@@ -52,14 +52,6 @@ EQUIVARIANT_AGGREGATIONS = (
     "SelfAttention (equivariant)",
 )
 BOUNDS = ("ours", "mixture")
-RATE_DISTORTION_TERMS = {
-    "full_reconstruction": "Full reconstruction $-D_M$",
-    "full_rate": "Full rate $R_M$",
-    "full_posterior_kl": "Full posterior KL",
-    "cross_reconstruction": "Cross reconstruction $-D^c_{\\setminus S}$",
-    "cross_rate": "Cross rate $R_{\\setminus S}$",
-    "unimodal_posterior_kl": "Uni-modal posterior KL",
-}
 
 
 @dataclass

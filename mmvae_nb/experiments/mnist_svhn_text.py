@@ -38,7 +38,7 @@ from ..data.mnist_svhn_text import (
     load_svhn_sample,
 )
 from ..likelihood import subset_log_likelihoods
-from ..metrics import rate_distortion
+from ..metrics import RATE_DISTORTION_TERMS, rate_distortion
 from ..models import MultimodalVAE
 from ..mst_nets import (
     MNISTDecoder,
@@ -573,12 +573,8 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["claim", "comparisons held", "held", "evidence"])
 
 
-RATE_DISTORTION = {
-    "full_reconstruction": "(a) full reconstruction $-D_M$",
-    "cross_reconstruction": "(b) cross reconstruction $-D^c_{\\setminus S}$",
-    "full_rate": "(c) full rate $R_M$",
-    "cross_rate": "(d) cross rate $R_{\\setminus S}$",
-}
+# the order of the panels of Figures 2, 8 and 9
+RATE_DISTORTION_PANELS = ("full_reconstruction", "cross_reconstruction", "full_rate", "cross_rate")
 
 
 def plot_rate_distortion(results: pd.DataFrame, title: str):
@@ -586,10 +582,10 @@ def plot_rate_distortion(results: pd.DataFrame, title: str):
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
-    for ax, (metric, label) in zip(axes, RATE_DISTORTION.items()):
+    for ax, metric, letter in zip(axes, RATE_DISTORTION_PANELS, "abcd"):
         rows = results[results.metric == metric]
         sns.barplot(data=rows, x="aggregation", y="value", hue="bound", ax=ax, errorbar=None)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[metric]}", fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(axis="x", rotation=30)
