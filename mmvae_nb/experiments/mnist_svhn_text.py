@@ -197,23 +197,10 @@ def plot_triples(data: MnistSvhnText, num: int = 8, seed: int = 0):
     """``num`` triples: MNIST over SVHN over the text string, one column each."""
     rng = np.random.default_rng(seed)
     xs, labels = data.batch(rng.choice(len(data), num, replace=False), rng)
-    fig, axes = plt.subplots(3, num, figsize=(1.3 * num, 4.2))
-    for j in range(num):
-        _show_image(axes[0, j], xs[0][j], (28, 28))
-        _show_image(axes[1, j], xs[1][j], (32, 32, 3))
-        axes[2, j].axis("off")
-        axes[2, j].text(
-            0.5,
-            0.5,
-            repr(decode_text(xs[2][j].reshape(8, -1))),
-            ha="center",
-            va="center",
-            family="monospace",
-        )
-        axes[0, j].set_title(f"label {labels[j]}", fontsize=9)
-    for row, name in enumerate(MODALITIES[:2]):
-        axes[row, 0].set_ylabel(name)
-    fig.suptitle(f"{data.dataset}: {data.split} triples", fontsize=10)
+    rows = [(name, x, m) for m, (name, x) in enumerate(zip(MODALITIES, xs))]
+    fig = _draw_rows(rows, num, f"{data.dataset}: {data.split} triples")
+    for ax, label in zip(fig.axes[:num], labels):
+        ax.set_title(f"label {label}", fontsize=9)
     return fig
 
 
