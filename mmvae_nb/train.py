@@ -221,10 +221,7 @@ def train_replicas(
     keys = jax.random.split(jax.random.key(config.seed), 2 * num_replicas)
     graphdef, state = init_replicas(make_model, keys[:num_replicas], replica_args)
     if path is not None and path.exists() and not force_retrain:
-        with open(path, "rb") as f:
-            saved = pickle.load(f)
-        nnx.replace_by_pure_dict(state, saved["state"])
-        return TrainedModels(graphdef, state, saved["loss_history"], 0.0)
+        return load_run(path, graphdef, state)
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
@@ -270,6 +267,14 @@ def train_replicas(
     if path is not None:
         save_run(path, state, loss_history)
     return TrainedModels(graphdef, state, loss_history, seconds)
+
+
+def load_run(path: Path, graphdef, state) -> TrainedModels:
+    """A run cached by ``save_run``, into ``state`` (same structure, e.g. freshly initialised)."""
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    nnx.replace_by_pure_dict(state, saved["state"])
+    return TrainedModels(graphdef, state, saved["loss_history"], 0.0)
 
 
 def save_run(path: Path, state, loss_history) -> None:

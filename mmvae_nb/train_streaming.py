@@ -11,7 +11,6 @@ configuration hash like ``train_replicas`` (``TrainedModels`` with one replica).
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,7 @@ from .train import (
     TrainedModels,
     default_cache_dir,
     enable_compilation_cache,
+    load_run,
     save_run,
 )
 
@@ -91,11 +91,7 @@ def train_streaming(
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, state = nnx.split(make_model(key_init))
     if path is not None and path.exists() and not force_retrain:
-        with open(path, "rb") as f:
-            saved = pickle.load(f)
-        state = _with_replica_axis(state)
-        nnx.replace_by_pure_dict(state, saved["state"])
-        return TrainedModels(graphdef, state, saved["loss_history"], 0.0)
+        return load_run(path, graphdef, _with_replica_axis(state))
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
