@@ -26,7 +26,7 @@ import optax
 from flax import nnx
 
 from mmvae_nb.bounds import get_bound
-from mmvae_nb.conv import TRANSPOSED, conv_im2col, conv_reference
+from mmvae_nb.conv import STRIDED, TRANSPOSED
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS
 from mmvae_nb.experiments.mnist_svhn_text import make_mst_model
 
@@ -65,10 +65,7 @@ def layer_table(repeats: int):
     for size, c_in, c_out in ((32, 3, 32), (16, 32, 64), (8, 64, 64)):
         x = jnp.asarray(rng.normal(size=(BATCH, size, size, c_in)), jnp.float32)
         k = jnp.asarray(rng.normal(size=(4, 4, c_in, c_out)), jnp.float32) * 0.05
-        cells = [
-            f"{n} {_forward_and_gradients(f, x, k, repeats)}"
-            for n, f in (("xla", conv_reference), ("im2col", conv_im2col))
-        ]
+        cells = [f"{n} {_forward_and_gradients(f, x, k, repeats)}" for n, f in STRIDED.items()]
         print(f"  Conv({c_out},4,2) {size}x{size}x{c_in}: " + " | ".join(cells))
 
 

@@ -17,8 +17,15 @@ A second rewrite, ``conv_transpose_2x_im2col``, uses that phase (a, b) is a 2x2 
 convolution with taps K[a + 2u, b + 2v]: all four phases are one matrix product of 2x2 input
 patches (im2col) with a (4 C_in, 4 C_out) reshaped kernel, so the forward pass and both
 gradients are plain matrix products. ``conv_im2col`` does the same for the encoders' 4x4
-stride-2 SAME convolutions (16 strided patches, one matrix product). Which is fastest depends on
-the layer's size (measured in ``benchmarks/bench_mst.py``; the networks pick per layer).
+stride-2 SAME convolutions (16 strided patches, one matrix product).
+
+The third keeps XLA's forward pass and replaces only the backward pass (``jax.custom_vjp``): a
+4x4 stride-2 SAME convolution A(K) and the transposed convolution with ``flip_transpose(K)`` are
+adjoint linear maps, so each layer's input gradient is the other layer applied to the
+cotangent and its weight gradient is one matrix product with ``strided_patches`` of the input
+(``conv_2x_patches``) or of the cotangent (``conv_transpose_2x_patches``). Which formulation is
+fastest depends on the layer's size (measured in ``benchmarks/bench_mst.py``; the networks pick
+per layer).
 
 ``UpsampleFromPoint`` is the first decoder layer: a transposed convolution with kernel k applied
 to a 1x1 (or length-1) input, which is a dense layer to k x k x C_out (for VALID padding the
@@ -116,6 +123,82 @@ def conv_transpose_2x_im2col(x, kernel, bias=None):
     return y if bias is None else y + bias
 
 
+def strided_patches(x):
+    """The 4x4 stride-2 SAME windows of NHWC ``x`` (even H, W) as rows: (B H/2 W/2, 16 C),
+    columns ordered (tap row, tap column, C) like ``kernel.reshape(16 C, C_out)``: one gather
+    from the zero-padded input (as fast as ``conv_im2col``'s 16 strided slices on XLA:CPU)."""
+    b, h, w, c = x.shape
+    rows = 2 * np.arange(h // 2)[:, None, None, None] + np.arange(4)[None, None, :, None]
+    cols = 2 * np.arange(w // 2)[None, :, None, None] + np.arange(4)[None, None, None, :]
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).reshape(b, (h + 2) * (w + 2), c)
+    index = (rows * (w + 2) + cols).reshape(-1)
+    windows = padded.at[:, index].get(mode="promise_in_bounds")
+    return windows.reshape(b * (h // 2) * (w // 2), 16 * c)
+
+
+def flip_transpose(kernel):
+    """The kernel of the adjoint: ``conv_reference(., K)`` and
+    ``conv_transpose_reference(., flip_transpose(K))`` are transposes of each other as linear
+    maps (spatially flipped taps, input and output channels swapped); an involution."""
+    return jnp.swapaxes(jnp.flip(kernel, (0, 1)), 2, 3)
+
+
+@jax.custom_vjp
+def conv_transpose_2x_patches(x, kernel):
+    """``conv_transpose_reference`` (no bias) with a hand-written backward pass.
+
+    Forward: XLA's transposed convolution. Backward: with K' = ``flip_transpose(K)`` the layer
+    is y = A(K')^T x, A(K') the 4x4 stride-2 SAME convolution, so for the cotangent g
+        dL/dx  = A(K') g = P(g) K'          (a strided convolution of g),
+        dL/dK' = P(g)^T x                   (dL/dK = flip_transpose(dL/dK')),
+    with P(g) = ``strided_patches(g)``: one gather and two matrix products, instead of the
+    dilated convolutions XLA:CPU derives (issue 6: 4.8 s for one weight gradient)."""
+    return conv_transpose_reference(x, kernel)
+
+
+def _conv_transpose_2x_patches_forward(x, kernel):
+    return conv_transpose_reference(x, kernel), (x, kernel)
+
+
+def _conv_transpose_2x_patches_backward(residuals, g):
+    x, kernel = residuals
+    c_in = x.shape[-1]
+    # materialise g once: fused into the gather, its producer would run 16 times per element
+    windows = strided_patches(jax.lax.optimization_barrier(g))  # (B H W, 16 C_out)
+    adjoint = flip_transpose(kernel)  # (4, 4, C_out, C_in)
+    dx = (windows @ adjoint.reshape(-1, c_in).astype(g.dtype)).reshape(x.shape)
+    d_adjoint = (windows.T @ x.reshape(-1, c_in)).reshape(adjoint.shape)
+    return dx, flip_transpose(d_adjoint).astype(kernel.dtype)
+
+
+conv_transpose_2x_patches.defvjp(
+    _conv_transpose_2x_patches_forward, _conv_transpose_2x_patches_backward
+)
+
+
+@jax.custom_vjp
+def conv_2x_patches(x, kernel):
+    """``conv_reference`` (no bias) with a hand-written backward pass: XLA's convolution
+    forward; for the cotangent g, dL/dK = P(x)^T g with P = ``strided_patches`` (one gather, one
+    matrix product, in place of XLA:CPU's dilated weight-gradient convolution) and dL/dx the
+    adjoint ``conv_transpose_reference(g, flip_transpose(K))``."""
+    return conv_reference(x, kernel)
+
+
+def _conv_2x_patches_forward(x, kernel):
+    return conv_reference(x, kernel), (x, kernel)
+
+
+def _conv_2x_patches_backward(residuals, g):
+    x, kernel = residuals
+    dk = strided_patches(x).T @ g.reshape(-1, g.shape[-1])
+    dx = conv_transpose_reference(g, flip_transpose(kernel))
+    return dx, dk.reshape(kernel.shape).astype(kernel.dtype)
+
+
+conv_2x_patches.defvjp(_conv_2x_patches_forward, _conv_2x_patches_backward)
+
+
 def conv_im2col(x, kernel, bias=None):
     """A 4x4 stride-2 SAME convolution of NHWC ``x`` (even H, W) as one matrix product of the
     16 strided input patches with the (16 C_in, C_out) reshaped kernel."""
@@ -138,20 +221,35 @@ def conv_reference(x, kernel, bias=None, stride: int = 2):
     return y if bias is None else y + bias
 
 
+def _conv_transpose_patches_with_bias(x, kernel, bias=None):
+    y = conv_transpose_2x_patches(x, kernel)
+    return y if bias is None else y + bias
+
+
 TRANSPOSED = {
     "xla": conv_transpose_reference,
     "subpixel": conv_transpose_2x,
     "im2col": conv_transpose_2x_im2col,
+    "patches": _conv_transpose_patches_with_bias,
 }
 
 
+def _conv_patches_with_bias(x, kernel, bias=None):
+    y = conv_2x_patches(x, kernel)
+    return y if bias is None else y + bias
+
+
+STRIDED = {"xla": conv_reference, "im2col": conv_im2col, "patches": _conv_patches_with_bias}
+
+
 class StridedConv(nnx.Module):
-    """Conv(C_out, 4, 2) with SAME padding computed by XLA (``impl="xla"``) or by
-    ``conv_im2col``; initialised as ``nnx.Conv`` (LeCun-normal kernel, zero bias)."""
+    """Conv(C_out, 4, 2) with SAME padding computed by ``impl``: "xla" (XLA's convolution),
+    "im2col" (``conv_im2col``) or "patches" (``conv_2x_patches``); initialised as ``nnx.Conv``
+    (LeCun-normal kernel, zero bias). Every ``impl`` computes the same function."""
 
     def __init__(self, in_features, out_features, *, rngs: nnx.Rngs, impl: str = "xla"):
-        if impl not in ("xla", "im2col"):
-            raise ValueError(f"unknown impl {impl!r}; choose 'xla' or 'im2col'")
+        if impl not in STRIDED:
+            raise ValueError(f"unknown impl {impl!r}; choose one of {list(STRIDED)}")
         init = nnx.initializers.lecun_normal()
         shape = (4, 4, in_features, out_features)
         self.kernel = nnx.Param(init(rngs.params(), shape, jnp.float32))
@@ -159,14 +257,14 @@ class StridedConv(nnx.Module):
         self.impl = impl
 
     def __call__(self, x):
-        layer = conv_im2col if self.impl == "im2col" else conv_reference
-        return layer(x, self.kernel[...], self.bias[...])
+        return STRIDED[self.impl](x, self.kernel[...], self.bias[...])
 
 
 class ConvTranspose2x(nnx.Module):
     """tConv(C_out, 4, 2) with SAME padding (2x upsampling) over ``ndim`` spatial axes, computed
-    by ``impl``: "subpixel" (``conv_transpose_2x``), "im2col" (2-D only) or "xla" (XLA's
-    transposed convolution); initialised as ``nnx.ConvTranspose`` (LeCun-normal kernel, zero
+    by ``impl``: "subpixel" (``conv_transpose_2x``), "im2col" (2-D only), "patches" (2-D only;
+    XLA's forward pass, ``conv_transpose_2x_patches``' backward) or "xla" (XLA's transposed
+    convolution); initialised as ``nnx.ConvTranspose`` (LeCun-normal kernel, zero
     bias). Every ``impl`` computes the same function of the same parameters."""
 
     def __init__(
@@ -178,7 +276,7 @@ class ConvTranspose2x(nnx.Module):
         ndim: int = 2,
         impl: str = "subpixel",
     ):
-        if impl not in TRANSPOSED or (impl == "im2col" and ndim != 2):
+        if impl not in TRANSPOSED or (impl in ("im2col", "patches") and ndim != 2):
             raise ValueError(
                 f"unknown impl {impl!r} for {ndim}-D; choose one of {list(TRANSPOSED)}"
             )

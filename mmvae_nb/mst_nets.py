@@ -23,9 +23,11 @@ Where Table 21 is inconsistent we choose, and say so:
 Speed (``conv``): every layer computes the same function in every formulation; with ``fast=True``
 each strided / transposed convolution uses the formulation measured fastest for its size on
 XLA:CPU (batch 250, forward + both gradients; ``benchmarks/bench_mst.py``): the encoder's
-3 -> 32 and 64 -> 64 convolutions and the decoder's 4x4 -> 8x8 and 8x8 -> 16x16 transposed
-convolutions as im2col matrix products, the 16x16 -> 32x32 one and the 32 -> 64 convolution by
-XLA, the text decoder's by the sub-pixel rewrite. ``fast=False`` uses XLA's kernels throughout.
+3 -> 32 and 64 -> 64 convolutions as im2col matrix products; the 32 -> 64 convolution and the
+decoder's transposed convolutions by XLA's forward pass with a hand-written backward pass
+(``conv.conv_2x_patches``, ``conv.conv_transpose_2x_patches``: one patch gather and matrix
+products in place of XLA:CPU's dilated gradient convolutions); the text decoder's by the
+sub-pixel rewrite. ``fast=False`` uses XLA's kernels throughout.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class SVHNEncoder(nnx.Module):
     4x4x128 = 2048 -> [4 x Dense 256, ReLU] -> Dense D_E (Table 21b; see the module notes)."""
 
     def __init__(self, out_dim: int, *, rngs: nnx.Rngs, extra_layers: int = 0, fast=True):
-        impls = ("im2col", "xla", "im2col") if fast else ("xla",) * 3
+        impls = ("im2col", "patches", "im2col") if fast else ("xla",) * 3
         specs = ((3, 32), (32, 64), (64, 64))
         self.convs = nnx.List(
             [StridedConv(a, b, rngs=rngs, impl=i) for (a, b), i in zip(specs, impls)]
@@ -144,11 +146,9 @@ class SVHNDecoder(_LaplaceImageDecoder):
     def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, fast: bool = True):
         self.dense = nnx.Linear(latent_dim, 128, rngs=rngs)
         self.point = UpsampleFromPoint(128, 64, 4, 2, rngs=rngs)
-        impls = ("im2col", "im2col", "xla") if fast else ("xla",) * 3
+        impl = "patches" if fast else "xla"
         specs = ((64, 64), (64, 32), (32, 3))
-        self.ups = nnx.List(
-            [ConvTranspose2x(a, b, rngs=rngs, impl=i) for (a, b), i in zip(specs, impls)]
-        )
+        self.ups = nnx.List([ConvTranspose2x(a, b, rngs=rngs, impl=impl) for a, b in specs])
         self._init_scale(3072)
 
     def mean(self, z):

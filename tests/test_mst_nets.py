@@ -6,9 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
+from jax.test_util import check_grads
 from scipy import stats
 
 from mmvae_nb.conv import (
+    STRIDED,
     TRANSPOSED,
     ConvTranspose2x,
     StridedConv,
@@ -16,6 +18,9 @@ from mmvae_nb.conv import (
     conv_im2col,
     conv_reference,
     conv_transpose_2x,
+    conv_transpose_reference,
+    flip_transpose,
+    strided_patches,
 )
 from mmvae_nb.data.mnist_svhn_text import ALPHABET, MODALITY_DIMS
 from mmvae_nb.mst_nets import DECODERS, ENCODERS, MIN_SCALE, MNISTEncoder
@@ -59,6 +64,47 @@ def test_every_formulation_gives_the_same_layer_and_gradients(impl):
             got = jax.grad(lambda *a, f=layer, p=probe: jnp.sum(p * f(*a)), argnum)(x, kernel)
             want = jax.grad(lambda *a, f=reference, p=probe: jnp.sum(p * f(*a)), argnum)(x, kernel)
             np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+@pytest.mark.parametrize("impl", ["patches"])
+def test_hand_written_backward_passes_match_autodiff_of_xla(impl):
+    """The custom-VJP layers: XLA's forward pass, and gradients for the input and the kernel
+    equal to autodiff of XLA's convolutions (and pass ``check_grads`` in reverse mode)."""
+    rng = np.random.default_rng(2)
+    x = jnp.asarray(rng.normal(size=(2, 4, 6, 3)))
+    kernel = jnp.asarray(rng.normal(size=(4, 4, 3, 5)))
+    bias = jnp.asarray(rng.normal(size=(5,)))
+    for layer, reference in (
+        (STRIDED[impl], conv_reference),
+        (TRANSPOSED[impl], conv_transpose_reference),
+    ):
+        np.testing.assert_allclose(layer(x, kernel, bias), reference(x, kernel, bias), atol=1e-12)
+        probe = jnp.asarray(rng.normal(size=reference(x, kernel).shape))
+        got = jax.grad(lambda *a, f=layer, p=probe: jnp.sum(p * f(*a)), (0, 1, 2))(x, kernel, bias)
+        want = jax.grad(lambda *a, f=reference, p=probe: jnp.sum(p * f(*a)), (0, 1, 2))(
+            x, kernel, bias
+        )
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, atol=1e-10)
+        check_grads(layer, (x, kernel, bias), order=1, modes=["rev"])
+
+
+def test_patches_are_the_im2col_rows_and_flip_transpose_gives_the_adjoint():
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(2, 4, 6, 3)))
+    kernel = jnp.asarray(rng.normal(size=(4, 4, 3, 5)))
+    np.testing.assert_allclose(
+        (strided_patches(x) @ kernel.reshape(48, 5)).reshape(2, 2, 3, 5),
+        conv_reference(x, kernel),
+        atol=1e-12,
+    )
+    np.testing.assert_array_equal(flip_transpose(flip_transpose(kernel)), kernel)
+    y = jnp.asarray(rng.normal(size=(2, 2, 3, 5)))  # <A x, y> = <x, A^T y>
+    np.testing.assert_allclose(
+        jnp.vdot(conv_reference(x, kernel), y),
+        jnp.vdot(x, conv_transpose_reference(y, flip_transpose(kernel))),
+        rtol=1e-12,
+    )
 
 
 def test_strided_conv_module_matches_flax_conv():
