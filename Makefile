@@ -3,7 +3,8 @@
 #   make reproduce   all notebooks at the paper's settings, hours      (PROFILE=paper)
 #   make test        pytest in parallel + every notebook in the smoke profile
 #   make linear|aux_label|five_modalities|mnist_svhn_text PROFILE=...   one section
-#   make bench       throughput benchmarks
+#   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist
+#   make bench       throughput benchmarks (bench-torch: side by side with PyTorch)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,10 +14,10 @@ STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce test linear aux_label five_modalities mnist_svhn_text sections bench lint strip clean help
+.PHONY: quick reproduce test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-torch lint strip clean help
 
 help:
-	@sed -n '1,7p' Makefile
+	@sed -n '1,9p' Makefile
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,16 +48,26 @@ mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
 sections: linear aux_label five_modalities mnist_svhn_text
 
 quick:
-	$(MAKE) sections PROFILE=quick
+	$(MAKE) sections PROFILE=quick && $(MAKE) scorecard PROFILE=quick
 
 reproduce:
-	$(MAKE) sections PROFILE=paper
+	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper
+
+# the quick scorecard's summary is also the README's
+scorecard: $(STAMP)
+	$(PY) -m mmvae_nb.scorecard --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--readme README.md)
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto --dist loadgroup -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_linear.py
+	$(PY) benchmarks/bench_mst.py --no-torch
+
+# PyTorch's CPU wheel when its index is reachable (~200 MB), else the `bench` extra from PyPI
+bench-torch: $(STAMP)
+	$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu || $(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/bench_torch.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check mmvae_nb tests benchmarks notebooks

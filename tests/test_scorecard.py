@@ -1,0 +1,108 @@
+"""The scorecard: z-scores and relative differences against the paper, tolerance, the bound and
+aggregation claims derived from the paper's numbers, and the README block."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmvae_nb import scorecard
+from mmvae_nb.reporting import KEY_COLUMNS
+
+
+def _table(rows, metric="llh"):
+    """Cells (bound, aggregation, mean, std) of a one-metric table."""
+    frame = pd.DataFrame(rows, columns=["bound", "aggregation", "mean", "std"])
+    return frame.assign(
+        table=1, block="main", beta=1.0, prior="standard", metric=metric, target="", inputs=""
+    )[KEY_COLUMNS + ["mean", "std"]].assign(profile="quick", dataset="synthetic")
+
+
+PAPER = _table(
+    [
+        ("ours", "PoE", 10.0, 2.0),
+        ("ours", "SumPooling", 12.0, 2.0),
+        ("mixture", "PoE", 8.0, 2.0),
+        ("mixture", "SumPooling", 9.0, 0.0),
+    ]
+).drop(columns=["profile", "dataset"])
+
+
+def test_cells_are_scored_in_paper_stds_or_relative_where_the_std_is_zero():
+    ours = _table(
+        [
+            ("ours", "PoE", 13.0, 0.1),  # z = 1.5: within
+            ("ours", "SumPooling", 2.0, 0.1),  # z = -5: outside
+            ("mixture", "SumPooling", 9.5, 0.1),  # std 0: relative 0.056, within
+        ]
+    )
+    cells = scorecard.score_cells(ours, PAPER).set_index(["bound", "aggregation"])
+    assert cells.loc[("ours", "PoE"), "z"] == pytest.approx(1.5)
+    assert cells.loc[("ours", "SumPooling"), "z"] == pytest.approx(-5.0)
+    assert np.isnan(cells.loc[("mixture", "SumPooling"), "z"])
+    assert cells.loc[("mixture", "SumPooling"), "relative"] == pytest.approx(0.5 / 9)
+    assert list(cells["within_tolerance"]) == [True, False, True]
+
+
+def test_a_cell_the_paper_does_not_print_has_no_verdict():
+    ours = _table([("ours", "MoE", 1.0, 0.1)])
+    cells = scorecard.score_cells(ours, PAPER)
+    assert cells["within_tolerance"].isna().all()
+
+
+def test_claims_follow_the_papers_numbers_and_are_checked_on_the_schemes_we_ran():
+    agree = _table(
+        [
+            ("ours", "PoE", 5.0, 0.1),
+            ("ours", "SumPooling", 6.0, 0.1),
+            ("mixture", "PoE", 4.0, 0.1),
+            ("mixture", "SumPooling", 3.0, 0.1),
+        ]
+    )
+    claims = scorecard.claims(agree, PAPER).set_index("kind")
+    bound = claims.loc["bound"]
+    assert bound["claim"] == "ours bound better for most schemes"
+    assert bound["reproduced"] == "yes"
+    aggregation = claims.loc["aggregation"].set_index("claim")["reproduced"]
+    assert aggregation["SumPooling best with the ours bound"] == "yes"
+    assert aggregation["SumPooling best with the mixture bound"] == "no"  # ours: PoE best
+
+    flipped = agree.assign(mean=agree["mean"] * np.where(agree["bound"] == "ours", -1, 1))
+    assert scorecard.claims(flipped, PAPER).set_index("kind").loc["bound", "reproduced"] == "no"
+
+
+def test_smaller_is_better_for_gaps_and_an_unrun_best_scheme_is_not_run():
+    paper = PAPER.assign(metric="llh_gap")
+    ours = _table(
+        [
+            ("ours", "PoE", 1.0, 0.1),
+            ("ours", "MoE", 2.0, 0.1),
+            ("mixture", "PoE", 3.0, 0.1),
+            ("mixture", "MoE", 0.5, 0.1),
+        ],
+        metric="llh_gap",
+    )
+    claims = scorecard.claims(ours, paper)
+    bound = claims[claims["kind"] == "bound"].iloc[0]
+    # the paper's gaps are smaller for the mixture bound; ours ran only PoE of its schemes
+    assert bound["claim"] == "mixture bound better for most schemes"
+    assert bound["ours"] == "ours" and bound["reproduced"] == "no"
+    assert (claims[claims["kind"] == "aggregation"]["reproduced"] == "not run").all()
+
+
+def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMVAE_NB_ROOT", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no reproduced tables"):
+        scorecard.write("quick")
+    monkeypatch.setattr(scorecard, "paper_table", lambda name: PAPER)
+    folder = tmp_path / "tables" / "quick"
+    _table([("ours", "PoE", 13.0, 0.1)]).to_csv(folder / "table01_linear_dense.csv", index=False)
+    (folder / "mst_claims.csv").write_text("not,a,paper,table\n")  # ignored
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- scorecard:start -->\nold\n<!-- scorecard:end -->\nrest\n")
+    scorecard.write("quick", readme)
+    cells = pd.read_csv(folder / "scorecard.csv")
+    assert len(cells) == 1 and cells["z"].iloc[0] == pytest.approx(1.5)
+    text = readme.read_text()
+    assert "old" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
+    with pytest.raises(ValueError, match="no <!-- scorecard:start -->"):
+        scorecard.update_readme(tmp_path / "tables" / "quick" / "scorecard.md", "x")
