@@ -5,7 +5,8 @@ model-steps/s of vmapped seeds.
     python benchmarks/bench_torch.py [--steps 50] [--mst-steps 10]
 
 Needs the optional ``bench`` extra (``pip install -e '.[bench]'``; PyTorch's CPU wheel is
-enough: ``pip install torch --index-url https://download.pytorch.org/whl/cpu``).
+enough: ``pip install torch --index-url https://download.pytorch.org/whl/cpu``); with
+``multivae`` installed too it also times MultiVae's MVAE on (a).
 
 (a) Linear section, PoE (Table 17: 5 modalities of width 60, encoders 60-512-512-60, latent 30,
     linear-Gaussian decoders), batch 500, Adam 1e-3.
@@ -15,8 +16,9 @@ reparameterised sample from q(z | x_S), all present modalities decoded, sticking
 KL estimate), and JAX runs the same bound (``bounds.mixture_bound``).
 (c) GFLOP/s of the linear JAX step (XLA's cost analysis of the compiled step x steps/s) against
     a 2048 x 2048 float32 matmul measured in the same run.
-(d) model-steps/s of 5 seeds of the linear PoE model vmapped into one program against one model
-    (sequential runs have the one-model rate).
+(d) model-steps/s of the library's trainer (``train.train_replicas``, as ``bench_linear``) for
+    5 seeds (data sets and initialisations) of the linear PoE model vmapped into one program,
+    against one model (5 sequential runs have the one-model rate).
 Prints; asserts nothing.
 """
 
@@ -96,16 +98,6 @@ def jax_linear(steps: int):
     return steps / run_steps(step, state, steps, keys), flops / 1e9
 
 
-def jax_linear_vmapped(steps: int, seeds: int = 5) -> float:
-    """model-steps/s of ``seeds`` linear PoE models trained as one vmapped program."""
-    pieces = [functional_step(linear_poe(seed), 1e-3) for seed in range(seeds)]
-    step = pieces[0][0]
-    state = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[s for _, s in pieces])
-    vmapped = jax.jit(jax.vmap(step), donate_argnums=0)
-    keys = [jax.random.split(jax.random.key(i), seeds) for i in range(16)]
-    return seeds * steps / run_steps(vmapped, state, steps, keys)
-
-
 def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
     a = jnp.asarray(np.random.default_rng(0).normal(size=(n, n)), jnp.float32)
     matmul = jax.jit(lambda a, b: a @ b)
@@ -168,6 +160,73 @@ def torch_linear(steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def multivae_linear(steps: int) -> float | None:
+    """steps/s of MultiVae's MVAE (PoE with a prior expert) with the same encoders, linear
+    decoders, batch and optimiser, trained on its joint ELBO only (``use_subsampling=False``:
+    one encoder and decoder pass per step, as in our step; with subsampling it would also
+    re-encode the 5 unimodal subsets). None when ``multivae`` is not installed."""
+    try:
+        import torch
+        from multivae.data.datasets.base import MultimodalBaseDataset
+        from multivae.models import MVAE, MVAEConfig
+        from pythae.models.base.base_utils import ModelOutput
+        from pythae.models.nn.base_architectures import BaseDecoder, BaseEncoder
+    except ImportError:
+        return None
+    from torch import nn
+
+    class Encoder(BaseEncoder):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Linear(WIDTH, HIDDEN),
+                nn.ReLU(),
+                nn.Linear(HIDDEN, HIDDEN),
+                nn.ReLU(),
+                nn.Linear(HIDDEN, 2 * LATENT),
+            )
+
+        def forward(self, x):
+            mean, log_std = self.net(x).chunk(2, -1)
+            return ModelOutput(embedding=mean, log_covariance=2 * log_std)
+
+    class Decoder(BaseDecoder):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(LATENT, WIDTH)
+
+        def forward(self, z):
+            return ModelOutput(reconstruction=self.linear(z))
+
+    torch.manual_seed(0)
+    names = [f"m{s}" for s in range(MODALITIES)]
+    config = MVAEConfig(
+        n_modalities=MODALITIES,
+        latent_dim=LATENT,
+        input_dims={name: (WIDTH,) for name in names},
+        use_subsampling=False,
+        warmup=0,
+    )
+    model = MVAE(
+        config,
+        encoders={name: Encoder() for name in names},
+        decoders={name: Decoder() for name in names},
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batch = MultimodalBaseDataset(data={name: torch.randn(BATCH, WIDTH) for name in names})
+
+    def step():
+        optimizer.zero_grad()
+        model(batch, epoch=1).loss.backward()
+        optimizer.step()
+
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return steps / (time.perf_counter() - start)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50, help="linear-model steps per timing")
@@ -176,13 +235,15 @@ def main():
     import torch
 
     torch.set_num_threads(os.cpu_count())
+    from bench_linear import measure
     from bench_mst import jax_step_rate, torch_step_rate
 
     print(f"jax {jax.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs")
     peak = matmul_gflops()
     jax_rate, gflop = jax_linear(args.steps)
     torch_rate = torch_linear(args.steps)
-    vmapped = jax_linear_vmapped(args.steps)
+    multivae_rate = multivae_linear(args.steps)
+    trainer = {r: measure("PoE", "mixture", r, 5, HIDDEN)["model_steps_per_s"] for r in (1, 5)}
     mst_jax = jax_step_rate("mixture", True, args.mst_steps)
     mst_torch = torch_step_rate(args.mst_steps)
     rows = [
@@ -192,6 +253,13 @@ def main():
     print(f"\n{'mixture-bound step':<28}{'JAX steps/s':>12}{'PyTorch':>10}{'JAX/PyTorch':>13}")
     for name, ours, theirs in rows:
         print(f"{name:<28}{ours:>12.1f}{theirs:>10.1f}{ours / theirs:>12.2f}x")
+    if multivae_rate is None:
+        print("MultiVae not installed (pip install multivae): its MVAE skipped")
+    else:
+        print(
+            f"(a) MultiVae MVAE, joint ELBO: {multivae_rate:.1f} steps/s; "
+            f"JAX / MultiVae {jax_rate / multivae_rate:.2f}x"
+        )
     achieved = gflop * jax_rate
     print(
         f"\n(c) linear step: {gflop:.3f} GFLOP (XLA cost analysis) x {jax_rate:.1f} steps/s = "
@@ -199,8 +267,8 @@ def main():
         f"({achieved / peak:.0%} of it)"
     )
     print(
-        f"(d) linear PoE, 5 seeds vmapped: {vmapped:.1f} model-steps/s vs one model "
-        f"{jax_rate:.1f} ({vmapped / jax_rate:.2f}x)"
+        f"(d) linear PoE, library trainer: 5 seeds vmapped {trainer[5]:.1f} model-steps/s, one "
+        f"model {trainer[1]:.1f} ({trainer[5] / trainer[1]:.2f}x)"
     )
 
 
