@@ -207,10 +207,15 @@ def torch_step_rate(steps: int) -> float:
         kl = 0.5 * (var + mu**2 - 1 - var.log()).sum(-1)
         return -(log_lik - kl).mean()
 
+    return torch_steps_per_second(optimizer, loss, steps)
+
+
+def torch_steps_per_second(optimizer, loss, steps: int) -> float:
+    """steps/s of ``loss().backward()`` + ``optimizer.step()`` after one warm-up step."""
+
     def step():
         optimizer.zero_grad()
-        value = loss()
-        value.backward()
+        loss().backward()
         optimizer.step()
 
     step()

@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from bench_mst import jax_step_rate, torch_step_rate, torch_steps_per_second
 from flax import nnx
 
 from mmvae_nb.bounds import mixture_bound
@@ -148,16 +149,7 @@ def torch_linear(steps: int) -> float:
         log_p = (-0.5 * (log_2pi + z**2)).sum(-1)
         return -(log_lik - (log_q - log_p)).mean()
 
-    def step():
-        optimizer.zero_grad()
-        loss().backward()
-        optimizer.step()
-
-    step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps / (time.perf_counter() - start)
+    return torch_steps_per_second(optimizer, loss, steps)
 
 
 def multivae_linear(steps: int) -> float | None:
@@ -215,16 +207,7 @@ def multivae_linear(steps: int) -> float | None:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch = MultimodalBaseDataset(data={name: torch.randn(BATCH, WIDTH) for name in names})
 
-    def step():
-        optimizer.zero_grad()
-        model(batch, epoch=1).loss.backward()
-        optimizer.step()
-
-    step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps / (time.perf_counter() - start)
+    return torch_steps_per_second(optimizer, lambda: model(batch, epoch=1).loss, steps)
 
 
 def main():
@@ -236,7 +219,6 @@ def main():
 
     torch.set_num_threads(os.cpu_count())
     from bench_linear import measure
-    from bench_mst import jax_step_rate, torch_step_rate
 
     print(f"jax {jax.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs")
     peak = matmul_gflops()
