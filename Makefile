@@ -26,8 +26,12 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # One executed notebook per profile under build/<profile>/ (outside git); it depends on the
-# library and the notebook, so `make` re-runs only what changed.
-RUN_NOTEBOOK = @mkdir -p $(@D) && $(PY) -m papermill $< $@ -p profile $* -p progress False --cwd notebooks
+# library and the notebook, so `make` re-runs only what changed. papermill writes to a .part file
+# that is renamed only on success: an interrupted run (papermill saves as it goes, even after
+# make has given up) never leaves a target that looks up to date. Trained models are cached by
+# config hash, so a re-run retrains nothing that finished.
+RUN_NOTEBOOK = @mkdir -p $(@D) && $(PY) -m papermill $< $(basename $@).part.ipynb \
+	-p profile $* -p progress False --cwd notebooks && mv $(basename $@).part.ipynb $@
 
 build/%/01_linear.ipynb: notebooks/01_linear.ipynb $(SOURCES) $(STAMP)
 	$(RUN_NOTEBOOK)
