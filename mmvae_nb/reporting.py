@@ -53,11 +53,17 @@ def output_dir(kind: str, profile: str) -> Path:
     return path
 
 
+def read_table(source) -> pd.DataFrame:
+    """A table in the schema above from a CSV path or file: ``target`` and ``inputs`` as
+    strings, "" where empty (so that they join on equal keys)."""
+    table = pd.read_csv(source, dtype={"target": str, "inputs": str})
+    return table.fillna({"target": "", "inputs": ""})
+
+
 def paper_table(name: str) -> pd.DataFrame:
     """A vendored paper table by file stem, e.g. ``"table01_linear_dense"``."""
     with resources.files("mmvae_nb.reference").joinpath(f"{name}.csv").open() as f:
-        table = pd.read_csv(f, dtype={"target": str, "inputs": str})
-    return table.fillna({"target": "", "inputs": ""})
+        return read_table(f)
 
 
 def _atomic_write_text(text: str, path: Path) -> None:
@@ -87,12 +93,14 @@ def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
 
 def join_paper(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     """Join reproduced cells with the paper's on the key columns (paper_mean, paper_std, ...)."""
-    ours = ours.copy()
     paper = paper.rename(columns={"mean": "paper_mean", "std": "paper_std"})
-    for frame in (ours, paper):
-        frame["beta"] = frame["beta"].astype(float)
-        frame["table"] = frame["table"].astype(int)
-    return ours.merge(paper, on=KEY_COLUMNS, how="left")
+    return with_key_dtypes(ours).merge(with_key_dtypes(paper), on=KEY_COLUMNS, how="left")
+
+
+def with_key_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the numeric key columns in one dtype (``table`` int, ``beta`` float), so
+    that tables written, read back and vendored join."""
+    return frame.astype({"table": int, "beta": float})
 
 
 def _cell(mean, std, digits=3):

@@ -35,7 +35,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .reporting import KEY_COLUMNS, _atomic_write_text, join_paper, output_dir, paper_table
+from .reporting import (
+    KEY_COLUMNS,
+    _atomic_write_text,
+    join_paper,
+    output_dir,
+    paper_table,
+    read_table,
+    with_key_dtypes,
+)
 
 LOWER_IS_BETTER = {"llh_gap", "bound_gap"}
 Z_TOLERANCE = 2.0
@@ -49,9 +57,7 @@ def reproduced_tables(profile: str) -> dict[str, pd.DataFrame]:
     """The paper tables reproduced under ``tables/<profile>``, by file stem."""
     folder = output_dir("tables", profile)
     return {
-        path.stem: pd.read_csv(path, dtype={"target": str, "inputs": str}).fillna(
-            {"target": "", "inputs": ""}
-        )
+        path.stem: read_table(path)
         for path in sorted(folder.glob("table*.csv"))
         if TABLE_FILE.fullmatch(path.name)
     }
@@ -107,10 +113,7 @@ def _best_aggregation(scores: pd.DataFrame) -> str | None:
 
 def claims(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     """The bound and aggregation claims (module notes) for the groups we reproduced."""
-    ours_scores, paper_scores = _group_means(ours), _group_means(paper)
-    for frame in (ours_scores, paper_scores):
-        frame["beta"] = frame["beta"].astype(float)
-        frame["table"] = frame["table"].astype(int)
+    ours_scores, paper_scores = (with_key_dtypes(_group_means(t)) for t in (ours, paper))
     rows = []
     for key, mine in ours_scores.groupby(GROUP, sort=False):
         theirs = paper_scores.merge(pd.DataFrame([key], columns=GROUP), on=GROUP)

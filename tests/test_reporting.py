@@ -6,9 +6,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import pandas as pd
 
-from mmvae_nb.reporting import KEY_COLUMNS, join_paper, paper_table, save_figure, write_table
+from mmvae_nb.reporting import (
+    KEY_COLUMNS,
+    join_paper,
+    paper_table,
+    read_table,
+    save_figure,
+    write_table,
+)
 
 
 def test_paper_tables_are_vendored_with_the_schema():
@@ -22,8 +28,7 @@ def test_reproduced_table_joins_every_paper_cell(tmp_path, monkeypatch):
     paper = paper_table("table01_linear_dense")
     ours = paper.assign(mean=paper["mean"] + 1.0, std=0.1, n_runs=2)
     path = write_table(ours, "table01_linear_dense", "smoke", "test data")
-    read = pd.read_csv(path, dtype={"target": str, "inputs": str})
-    joined = join_paper(read.fillna({"target": "", "inputs": ""}), paper)
+    joined = join_paper(read_table(path), paper)
     assert joined["paper_mean"].notna().all()
     assert ((joined["mean"] - joined["paper_mean"]).round(9) == 1.0).all()
     first = path.read_bytes()
