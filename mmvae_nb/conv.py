@@ -221,25 +221,23 @@ def conv_reference(x, kernel, bias=None, stride: int = 2):
     return y if bias is None else y + bias
 
 
-def _conv_transpose_patches_with_bias(x, kernel, bias=None):
-    y = conv_transpose_2x_patches(x, kernel)
-    return y if bias is None else y + bias
+def _with_bias(layer):
+    """``layer(x, kernel)`` as ``(x, kernel, bias=None)``, the signature of the others."""
+
+    def biased(x, kernel, bias=None):
+        y = layer(x, kernel)
+        return y if bias is None else y + bias
+
+    return biased
 
 
 TRANSPOSED = {
     "xla": conv_transpose_reference,
     "subpixel": conv_transpose_2x,
     "im2col": conv_transpose_2x_im2col,
-    "patches": _conv_transpose_patches_with_bias,
+    "patches": _with_bias(conv_transpose_2x_patches),
 }
-
-
-def _conv_patches_with_bias(x, kernel, bias=None):
-    y = conv_2x_patches(x, kernel)
-    return y if bias is None else y + bias
-
-
-STRIDED = {"xla": conv_reference, "im2col": conv_im2col, "patches": _conv_patches_with_bias}
+STRIDED = {"xla": conv_reference, "im2col": conv_im2col, "patches": _with_bias(conv_2x_patches)}
 
 
 class StridedConv(nnx.Module):
