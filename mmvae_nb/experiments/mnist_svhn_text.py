@@ -24,6 +24,7 @@ from ..coherence import (
     conditional_coherence,
     input_subsets,
     latent_classification,
+    subset_name,
     vae_encoder,
     vae_generator,
 )
@@ -32,6 +33,7 @@ from ..data.mnist_svhn_text import (
     LIKELIHOOD_WEIGHTS,
     MODALITIES,
     MODALITY_DIMS,
+    MODALITY_SHAPES,
     MnistSvhnText,
     decode_text,
     load_mnist_svhn_text,
@@ -212,7 +214,7 @@ def plot_standin_vs_real(standin: np.ndarray, standin_labels, source: str = "syn
     for i, ax in enumerate(axes.flat):
         which, j = divmod(i, 50)
         image, label = (real[j], real_labels[j]) if which == 0 else (standin[j], standin_labels[j])
-        _show_image(ax, image / 255.0, (32, 32, 3))
+        _show_image(ax, image / 255.0, MODALITY_SHAPES[1])
         ax.set_title(str(label), fontsize=7, pad=1)
     fig.suptitle(
         f"top 5 rows: the 50 vendored real SVHN crops; bottom 5 rows: the data in use ({source})",
@@ -223,17 +225,16 @@ def plot_standin_vs_real(standin: np.ndarray, standin_labels, source: str = "syn
 
 def _draw_rows(rows, num: int, title: str, label_rotation: float = 90):
     """A grid with one row per (name, flat values (n, F), modality): images or text strings."""
-    shapes = ((28, 28), (32, 32, 3))
     fig, axes = plt.subplots(len(rows), num, figsize=(1.15 * num, 1.2 * len(rows)), squeeze=False)
     for r, (name, values, m) in enumerate(rows):
         for j in range(num):
             ax = axes[r, j]
             if m == 2:
                 ax.axis("off")
-                word = decode_text(values[j].reshape(8, -1))
+                word = decode_text(values[j].reshape(MODALITY_SHAPES[2]))
                 ax.text(0.5, 0.5, repr(word), ha="center", va="center", family="monospace")
             else:
-                _show_image(ax, np.clip(values[j], 0, 1), shapes[m])
+                _show_image(ax, np.clip(values[j], 0, 1), MODALITY_SHAPES[m])
         axes[r, 0].set_ylabel(
             name,
             fontsize=7,
@@ -248,8 +249,6 @@ def plot_conditional_generation(generate, data: MnistSvhnText, subset, num: int 
     """Conditional generation from the inputs ``subset`` (e.g. (0,) = MNIST): per column, the
     test example's inputs on top, then the generated MNIST, SVHN and text (App. P, Figs. 10-12).
     ``generate(xs, mask, key)`` is as in ``coherence.conditional_coherence``."""
-    from ..coherence import subset_name
-
     xs, labels = data.batch(_examples(data, num), np.random.default_rng(0))
     mask = np.zeros((num, len(xs)), bool)
     mask[:, list(subset)] = True
