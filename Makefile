@@ -59,7 +59,7 @@ reproduce:
 
 # the quick scorecard's summary is also the README's
 scorecard: $(STAMP)
-	$(PY) -m mmvae_nb.scorecard --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--readme README.md)
+	$(PY) -m mmvae_nb.reporting.scorecard --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--readme README.md)
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto --dist loadgroup -q

@@ -13,8 +13,8 @@ import argparse
 import jax
 import pandas as pd
 
-from mmvae_nb.experiments.linear import LinearExperiment
-from mmvae_nb.train import TrainConfig, train_replicas
+from mmvae_nb.sections.linear import LinearExperiment
+from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 
 def measure(aggregator, bound, replicas, epochs, experts_width):

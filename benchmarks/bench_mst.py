@@ -25,10 +25,10 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mmvae_nb.bounds import get_bound
-from mmvae_nb.conv import STRIDED, TRANSPOSED
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS
-from mmvae_nb.experiments.mnist_svhn_text import make_mst_model
+from mmvae_nb.models.conv import STRIDED, TRANSPOSED
+from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.sections.mnist_svhn_text import make_mst_model
 
 BATCH = 250
 

@@ -35,16 +35,16 @@ import optax
 from bench_mst import jax_step_rate, torch_step_rate, torch_steps_per_second
 from flax import nnx
 
-from mmvae_nb.bounds import mixture_bound
-from mmvae_nb.models import MultimodalVAE
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.objectives.bounds import mixture_bound
 
 MODALITIES, WIDTH, LATENT, HIDDEN, BATCH = 5, 60, 30, 512, 500
 
 
-def linear_poe(seed: int) -> MultimodalVAE:
+def linear_poe(seed: int):
     """The linear section's PoE model at the paper's sizes (``LinearExperiment`` pads every
     modality to the widest, 60)."""
-    return MultimodalVAE(
+    return mlp_vae(
         (WIDTH,) * MODALITIES,
         LATENT,
         "PoE",

@@ -18,7 +18,7 @@ from pathlib import Path
 import jax
 import pandas as pd
 
-from mmvae_nb.experiments.identifiable import ROWS, IdentifiableExperiment
+from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment
 
 
 def main():

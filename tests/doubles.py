@@ -6,8 +6,8 @@ Gaussian experts N(W_s^T (x_s - b_s), sigma^2 I) represents exactly for *every* 
 
 import jax.numpy as jnp
 
-from mmvae_nb.aggregators import product_of_experts
-from mmvae_nb.distributions import gaussian_log_prob, single_gaussian
+from mmvae_nb.models.aggregators import product_of_experts
+from mmvae_nb.models.distributions import gaussian_log_prob, single_gaussian
 
 SIGMA = 0.7
 

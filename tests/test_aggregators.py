@@ -8,8 +8,8 @@ from flax import nnx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmvae_nb.aggregators import make_aggregator, product_of_experts
-from mmvae_nb.distributions import gaussian_log_prob
+from mmvae_nb.models.aggregators import make_aggregator, product_of_experts
+from mmvae_nb.models.distributions import gaussian_log_prob
 
 rng = np.random.default_rng(1)
 SHARED = [

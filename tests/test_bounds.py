@@ -11,9 +11,14 @@ import numpy as np
 import pytest
 from doubles import SIGMA, ExactPoEModel
 
-from mmvae_nb.bounds import marginal_term, masked_bound, mixture_bound, sample_subset_mask
 from mmvae_nb.data.linear import sample_linear_gaussian
-from mmvae_nb.likelihood import linear_gaussian_log_likelihood
+from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
+from mmvae_nb.objectives.bounds import (
+    marginal_term,
+    masked_bound,
+    mixture_bound,
+    sample_subset_mask,
+)
 
 
 @pytest.fixture(scope="module")
@@ -192,13 +197,13 @@ def test_likelihood_weights_enter_the_bounds_as_tempered_likelihoods(bound):
     present (both bounds use each present modality's likelihood exactly once)."""
     from flax import nnx
 
-    from mmvae_nb.likelihood import importance_sampled_log_likelihood
-    from mmvae_nb.models import MultimodalVAE
+    from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
+    from mmvae_nb.models.builders import mlp_vae
 
     w, sigma = 2.5, np.array([0.5, 0.8])
 
     def model(noise, weights=None):
-        return MultimodalVAE(
+        return mlp_vae(
             [3, 4], 2, "SumPooling", rngs=nnx.Rngs(0), noise_std=noise, likelihood_weights=weights
         )
 
@@ -226,8 +231,8 @@ def test_likelihood_weights_enter_the_bounds_as_tempered_likelihoods(bound):
 def test_bad_likelihood_weights_are_a_clear_error():
     from flax import nnx
 
-    from mmvae_nb.models import MultimodalVAE
+    from mmvae_nb.models.builders import mlp_vae
 
     for weights in ([1.0], [1.0, 0.0]):
         with pytest.raises(ValueError, match="positive likelihood_weights"):
-            MultimodalVAE([3, 4], 2, "PoE", rngs=nnx.Rngs(0), likelihood_weights=weights)
+            mlp_vae([3, 4], 2, "PoE", rngs=nnx.Rngs(0), likelihood_weights=weights)

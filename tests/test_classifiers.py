@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from mmvae_nb.classifiers import CLASSIFIERS, mst_classifiers, train_classifier
-from mmvae_nb.config import MNIST_SVHN_TEXT
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS, load_mnist_svhn_text
+from mmvae_nb.evaluation.classifiers import CLASSIFIERS, mst_classifiers, train_classifier
+from mmvae_nb.sections.config import MNIST_SVHN_TEXT
 
 
 @pytest.mark.parametrize("modality", list(CLASSIFIERS))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from mmvae_nb.coherence import (
+from mmvae_nb.evaluation.coherence import (
     conditional_coherence,
     input_subsets,
     latent_classification,
@@ -14,7 +14,7 @@ from mmvae_nb.coherence import (
     vae_encoder,
     vae_generator,
 )
-from mmvae_nb.models import MultimodalVAE
+from mmvae_nb.models.builders import mlp_vae
 
 N, K = 3000, 10
 
@@ -107,7 +107,7 @@ def test_subsets_and_bad_subsets():
 
 
 def test_vae_adapters_ignore_absent_modalities():
-    model = MultimodalVAE(
+    model = mlp_vae(
         [4, 5, 6],
         2,
         "SumPooling",

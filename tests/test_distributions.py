@@ -7,7 +7,7 @@ import pytest
 from jax.test_util import check_grads
 from scipy import stats
 
-from mmvae_nb.distributions import (
+from mmvae_nb.models.distributions import (
     GaussianMixture,
     categorical_log_prob,
     gaussian_kl,

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from mmvae_nb.bounds import masked_bound, mixture_bound
 from mmvae_nb.data.identifiable import (
     apply_mlp,
     invert_mlp,
@@ -16,9 +15,11 @@ from mmvae_nb.data.identifiable import (
     sample_auxiliary_label,
     sample_five_modalities,
 )
-from mmvae_nb.experiments.identifiable import ROWS, IdentifiableExperiment, claims, summarise
-from mmvae_nb.likelihood import importance_sampled_log_likelihood
-from mmvae_nb.models import MLPDecoder, MultimodalVAE
+from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.models.decoders import MLPDecoder
+from mmvae_nb.objectives.bounds import masked_bound, mixture_bound
+from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, claims, summarise
 
 
 def test_label_model_has_uniform_labels_and_a_one_hot_label_modality():
@@ -106,14 +107,14 @@ def _label_model(aggregation, prior):
     kwargs = (
         {"hidden_dim": 8, "num_components": 3} if "Mixture" in aggregation else {"hidden_dim": 8}
     )
-    return MultimodalVAE(
+    return mlp_vae(
         (2, 5),
         2,
         aggregation,
         rngs=nnx.Rngs(1),
         encoder_hidden=(8, 8),
         embedding_dim=embedding,
-        aggregator_kwargs=kwargs,
+        aggregator_options=kwargs,
         decoder="mlp",
         likelihoods=("gaussian", "categorical"),
         noise_std=0.1,
@@ -143,7 +144,7 @@ def test_all_missing_example_contributes_only_the_prior_term(aggregation, prior,
 
 def test_expert_aggregators_need_a_two_d_embedding():
     with pytest.raises(ValueError, match="PoE needs embedding_dim = 2 x latent = 4"):
-        MultimodalVAE((2, 5), 2, "PoE", rngs=nnx.Rngs(0), embedding_dim=8, decoder="mlp")
+        mlp_vae((2, 5), 2, "PoE", rngs=nnx.Rngs(0), embedding_dim=8, decoder="mlp")
 
 
 TINY = dict(

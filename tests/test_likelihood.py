@@ -10,7 +10,7 @@ from jax.scipy.special import logsumexp
 from scipy import stats
 
 from mmvae_nb.data.linear import sample_linear_gaussian
-from mmvae_nb.likelihood import (
+from mmvae_nb.evaluation.likelihood import (
     importance_sampled_log_likelihood,
     linear_gaussian_log_likelihood,
     linear_gaussian_mle,
@@ -138,9 +138,9 @@ def test_importance_sampling_matches_quadrature_for_laplace_and_categorical_deco
     log p(x_S) = log int p(z) prod_s p(x_s | z) dz."""
     from flax import nnx
 
-    from mmvae_nb.models import MultimodalVAE
+    from mmvae_nb.models.builders import mlp_vae
 
-    model = MultimodalVAE(
+    model = mlp_vae(
         [3, 4],
         1,
         "PoE",
@@ -170,7 +170,7 @@ def test_importance_sampling_matches_quadrature_for_laplace_and_categorical_deco
 
 def test_subset_log_likelihoods_average_the_per_example_estimates(linear, key):
     """Batched evaluation of several subsets equals the per-example estimator, averaged."""
-    from mmvae_nb.likelihood import subset_log_likelihoods
+    from mmvae_nb.evaluation.likelihood import subset_log_likelihoods
 
     model, xs = ExactPoEModel(linear), [jnp.asarray(x) for x in linear.xs]
     table = subset_log_likelihoods(

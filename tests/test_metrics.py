@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cross_decomposition import CCA
 
-from mmvae_nb.metrics import canonical_correlations, mcc
+from mmvae_nb.evaluation.metrics import canonical_correlations, mcc
 
 rng = np.random.default_rng(2)
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from mmvae_nb.experiments.mnist_svhn_text import claims, summarise
-from mmvae_nb.reporting import KEY_COLUMNS
+from mmvae_nb.reporting.tables import KEY_COLUMNS
+from mmvae_nb.sections.mnist_svhn_text import claims, summarise
 
 
 def _results(ours_llh, mixture_llh):

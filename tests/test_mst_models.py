@@ -8,12 +8,12 @@ import optax
 import pytest
 from flax import nnx
 
-from mmvae_nb.bounds import get_bound
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS
-from mmvae_nb.experiments.mnist_svhn_text import PRIVATE_ROWS, SHARED_ROWS, make_mst_model
-from mmvae_nb.models import MultimodalVAE
-from mmvae_nb.train import TrainConfig
-from mmvae_nb.train_streaming import train_streaming
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.sections.mnist_svhn_text import PRIVATE_ROWS, SHARED_ROWS, make_mst_model
+from mmvae_nb.training.streaming import train_streaming
+from mmvae_nb.training.trainer import TrainConfig
 
 # every aggregator (the shared ones, and the permutation-equivariant ones of the private rows);
 # PoE+ / MoE+ change the encoders, not the aggregator (their structure: test_mst_nets)
@@ -87,7 +87,7 @@ class _Pairs:
 
 def test_streaming_trainer_learns_caches_and_checks_its_arguments(tmp_path):
     def make(key):
-        return MultimodalVAE([3, 4], 2, "PoE", rngs=nnx.Rngs(key), noise_std=0.1)
+        return mlp_vae([3, 4], 2, "PoE", rngs=nnx.Rngs(key), noise_std=0.1)
 
     config = TrainConfig(epochs=30, batch_size=64, learning_rate=1e-2)
     run = train_streaming(

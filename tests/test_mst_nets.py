@@ -9,7 +9,8 @@ from flax import nnx
 from jax.test_util import check_grads
 from scipy import stats
 
-from mmvae_nb.conv import (
+from mmvae_nb.data.mnist_svhn_text import ALPHABET, MODALITY_DIMS
+from mmvae_nb.models.conv import (
     STRIDED,
     TRANSPOSED,
     ConvTranspose2x,
@@ -22,8 +23,7 @@ from mmvae_nb.conv import (
     flip_transpose,
     strided_patches,
 )
-from mmvae_nb.data.mnist_svhn_text import ALPHABET, MODALITY_DIMS
-from mmvae_nb.mst_nets import DECODERS, ENCODERS, MIN_SCALE, MNISTEncoder
+from mmvae_nb.models.mst_nets import DECODERS, ENCODERS, MIN_STD, MNISTEncoder
 
 LAYOUTS = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC")}
 
@@ -176,7 +176,7 @@ def test_poe_plus_adds_four_dense_256_relu_layers_before_the_last_linear_layer()
 
 
 def test_fast_and_xla_networks_compute_the_same_function():
-    from mmvae_nb.mst_nets import SVHNDecoder, SVHNEncoder, TextDecoder
+    from mmvae_nb.models.mst_nets import SVHNDecoder, SVHNEncoder, TextDecoder
 
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.random((3, 3072)), jnp.float32)
@@ -202,6 +202,6 @@ def test_decoders_give_means_and_exact_likelihoods():
             expected = np.log((probs * np.asarray(x).reshape(2, 1, 8, 71)).sum(-1)).sum(-1)
         else:
             assert build.__name__ != "MNISTDecoder" or (mean.min() > 0 and mean.max() < 1)
-            scale = MIN_SCALE + np.exp(np.asarray(decoder.log_scale[...]))
+            scale = MIN_STD + np.exp(np.asarray(decoder.log_scale[...]))
             expected = stats.laplace(np.asarray(mean), scale).logpdf(np.asarray(x)[:, None]).sum(-1)
         np.testing.assert_allclose(decoder.log_prob(x, z), expected, rtol=1e-4)

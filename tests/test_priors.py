@@ -7,8 +7,8 @@ import pytest
 from flax import nnx
 from scipy import stats
 
-from mmvae_nb.distributions import single_gaussian
-from mmvae_nb.priors import GaussianMixturePrior, StandardNormalPrior, make_prior
+from mmvae_nb.models.distributions import single_gaussian
+from mmvae_nb.models.priors import GaussianMixturePrior, StandardNormalPrior, make_prior
 
 rng = np.random.default_rng(3)
 

@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from mmvae_nb.reporting import (
+from mmvae_nb.reporting.tables import (
     KEY_COLUMNS,
     join_paper,
     paper_table,
@@ -54,7 +54,7 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
     """The linear section's pipeline (train from scratch, evaluate, summarise, write the table
     and the rate/distortion figure) twice with the same seed, each into a fresh output root and
     results cache: the CSV, its Markdown rendering and the figures agree byte for byte."""
-    from mmvae_nb.experiments import linear
+    from mmvae_nb.sections import linear
 
     def run(name):
         root = tmp_path / name

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmvae_nb import scorecard
-from mmvae_nb.reporting import KEY_COLUMNS
+from mmvae_nb.reporting import scorecard
+from mmvae_nb.reporting.tables import KEY_COLUMNS
 
 
 def _table(rows, metric="llh"):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from mmvae_nb.experiments.linear import EQUIVARIANT_AGGREGATIONS, LinearExperiment
-from mmvae_nb.likelihood import linear_gaussian_log_likelihood
-from mmvae_nb.models import MultimodalVAE
-from mmvae_nb.train import TrainConfig, train_replicas
+from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.sections.linear import EQUIVARIANT_AGGREGATIONS, LinearExperiment
+from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 TINY = dict(
     num_datasets=2,
@@ -34,8 +34,8 @@ def _tiny(sparse=False, **extra):
 
 def test_padded_decoder_likelihood_equals_unpadded():
     """Zero-padding a modality and masking its features changes nothing."""
-    model = MultimodalVAE((5,), 2, "PoE", rngs=nnx.Rngs(0), encoder_hidden=(4,))
-    padded = MultimodalVAE((7,), 2, "PoE", rngs=nnx.Rngs(0), encoder_hidden=(4,))
+    model = mlp_vae((5,), 2, "PoE", rngs=nnx.Rngs(0), encoder_hidden=(4,))
+    padded = mlp_vae((7,), 2, "PoE", rngs=nnx.Rngs(0), encoder_hidden=(4,))
     dec, pdec = model.decoders[0], padded.decoders[0]
     pdec.linear.kernel.set_value(jnp.pad(dec.linear.kernel[...], ((0, 0), (0, 2))) + 0.0)
     pdec.linear.bias.set_value(jnp.pad(dec.linear.bias[...], (0, 2)))
@@ -50,7 +50,7 @@ def test_padded_decoder_likelihood_equals_unpadded():
 def test_model_likelihood_matches_the_exact_linear_gaussian():
     """Monte-Carlo log p(x) of a random linear model = the closed form (importance sampling
     from the prior is exact in expectation; checked loosely)."""
-    model = MultimodalVAE((3, 2), 2, "PoE", rngs=nnx.Rngs(1), encoder_hidden=(4,), noise_std=1.5)
+    model = mlp_vae((3, 2), 2, "PoE", rngs=nnx.Rngs(1), encoder_hidden=(4,), noise_std=1.5)
     pairs = model.loading_matrices()
     xs = [jnp.ones((1, 3)), -jnp.ones((1, 2))]
     z = jax.random.normal(jax.random.key(0), (1, 200_000, 2))
@@ -124,9 +124,9 @@ def test_bad_inputs_raise_before_training(tmp_path):
             make, [xs[0][:, :10], *xs[1:]], present, exp.train_config("ours"), replica_args=args
         )
     with pytest.raises(ValueError, match="unknown shared-latent aggregator"):
-        MultimodalVAE((3,), 2, "Mean", rngs=nnx.Rngs(0))
+        mlp_vae((3,), 2, "Mean", rngs=nnx.Rngs(0))
     with pytest.raises(ValueError, match="empty"):
-        MultimodalVAE((), 2, "PoE", rngs=nnx.Rngs(0))
+        mlp_vae((), 2, "PoE", rngs=nnx.Rngs(0))
     with pytest.raises(ValueError, match="unknown profile"):
         LinearExperiment(profile="fast")
     with pytest.raises(ValueError, match="unknown settings"):

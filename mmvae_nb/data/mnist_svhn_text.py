@@ -20,14 +20,16 @@ pixels in [0, 1], and the labels.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from mmvae_nb.storage import atomic_write_bytes, cache_root
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,;.!?:'\"\\/|_@#$%^&*~`+-=<>()[]{} \n"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -285,27 +287,20 @@ class MnistSvhnText:
         )
 
 
-def _cache_root(cache_dir) -> Path:
-    from ..train import default_cache_dir
-
-    return Path(cache_dir) if cache_dir else default_cache_dir()
-
-
 def load_street_numbers(split: str, size: int | None = None, cache_dir=None, progress=False):
     """The synthetic SVHN stand-in of ``split`` (first ``size`` images), rendered once and cached
     as ``.npz`` under ``<cache>/data`` (atomic write)."""
-    from .street_numbers import make_street_numbers, street_number_labels
+    from mmvae_nb.data.street_numbers import make_street_numbers, street_number_labels
 
     n = len(street_number_labels(split, size))
-    path = _cache_root(cache_dir) / "data" / f"street_numbers_v1_{split}_{n}.npz"
+    path = cache_root(cache_dir) / "data" / f"street_numbers_v1_{split}_{n}.npz"
     if path.exists():
         with np.load(path) as stored:
             return stored["images"], stored["labels"]
     images, labels = make_street_numbers(split, n, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
-        np.savez(f, images=images, labels=labels)
-    os.replace(f.name, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, images=images, labels=labels)
+    atomic_write_bytes(buffer.getvalue(), path)
     return images, labels
 
 

@@ -19,17 +19,7 @@ import numpy as np
 import pandas as pd
 from flax import nnx
 
-from ..classifiers import mst_classifiers
-from ..coherence import (
-    conditional_coherence,
-    input_subsets,
-    latent_classification,
-    subset_name,
-    vae_encoder,
-    vae_generator,
-)
-from ..config import MNIST_SVHN_TEXT, profile_settings
-from ..data.mnist_svhn_text import (
+from mmvae_nb.data.mnist_svhn_text import (
     LIKELIHOOD_WEIGHTS,
     MODALITIES,
     MODALITY_DIMS,
@@ -39,10 +29,20 @@ from ..data.mnist_svhn_text import (
     load_mnist_svhn_text,
     load_svhn_sample,
 )
-from ..likelihood import subset_log_likelihoods
-from ..metrics import RATE_DISTORTION_TERMS, rate_distortion
-from ..models import MultimodalVAE
-from ..mst_nets import (
+from mmvae_nb.evaluation.classifiers import mst_classifiers
+from mmvae_nb.evaluation.coherence import (
+    conditional_coherence,
+    input_subsets,
+    latent_classification,
+    subset_name,
+    vae_encoder,
+    vae_generator,
+)
+from mmvae_nb.evaluation.likelihood import subset_log_likelihoods
+from mmvae_nb.evaluation.metrics import RATE_DISTORTION_TERMS, rate_distortion
+from mmvae_nb.models.aggregators import aggregator_spec
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.models.mst_nets import (
     MNISTDecoder,
     MNISTEncoder,
     SVHNDecoder,
@@ -50,10 +50,29 @@ from ..mst_nets import (
     TextDecoder,
     TextEncoder,
 )
-from ..train import TrainConfig, config_hash
-from ..train_streaming import train_streaming
+from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_settings
+from mmvae_nb.training.streaming import train_streaming
+from mmvae_nb.training.trainer import TrainConfig, config_hash
 
-SHARED_ROWS = ("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention")  # Tables 3, 4, 15
+
+@dataclass(frozen=True)
+class MSTRow:
+    """A row of the MNIST-SVHN-Text tables: its aggregation and how many extra Dense(256)-ReLU
+    layers every encoder gets (the paper's "+" rows, PoE+ and MoE+: four)."""
+
+    aggregation: str
+    extra_encoder_layers: int = 0
+
+
+ROW_SPECS = {
+    "PoE": MSTRow("PoE"),
+    "PoE+": MSTRow("PoE", 4),
+    "MoE": MSTRow("MoE"),
+    "MoE+": MSTRow("MoE", 4),
+    "SumPooling": MSTRow("SumPooling"),
+    "SelfAttention": MSTRow("SelfAttention"),
+}
+SHARED_ROWS = ROWS = tuple(ROW_SPECS)  # Tables 3, 4, 15
 PRIVATE_ROWS = ("PoE+", "SumPooling", "SelfAttention")  # Tables 3, 11, 12, 15 (App. F)
 
 
@@ -77,25 +96,30 @@ def make_mst_model(
     re-weighted in the bounds by ``LIKELIHOOD_WEIGHTS``. ``fast=False`` computes the strided
     and transposed convolutions with XLA's kernels (same function, slower on CPU).
     """
-    base = aggregation.rstrip("+")
-    extra = 4 if aggregation.endswith("+") else 0
-    expert = base in ("PoE", "MoE")
+    if aggregation not in ROW_SPECS:
+        raise ValueError(
+            f"unknown MNIST-SVHN-Text row {aggregation!r}; choose one of {SHARED_ROWS}"
+        )
+    row = ROW_SPECS[aggregation]
+    extra = row.extra_encoder_layers
+    name = f"{row.aggregation} (equivariant)" if private else row.aggregation
+    spec = aggregator_spec(name)
     if private:
-        name, latent, private_latent = f"{base} (equivariant)", shared_dim, private_dim
-        embedding = 2 * (shared_dim + private_dim) if expert else 128
+        latent, private_latent = shared_dim, private_dim
+        embedding = 2 * (shared_dim + private_dim) if spec.expert_embedding else 128
     else:
-        name, latent, private_latent = base, latent_dim, 0
-        embedding = 2 * latent_dim if expert else 256
-    kwargs = {} if expert else {"hidden_dim": embedding}
-    if base == "SelfAttention":
-        kwargs["num_layers"] = 2
-    return MultimodalVAE(
+        latent, private_latent = latent_dim, 0
+        embedding = 2 * latent_dim if spec.expert_embedding else 256
+    options = {"hidden_dim": embedding} if spec.learnable else {}
+    if "num_layers" in spec.options:
+        options["num_layers"] = 2
+    return mlp_vae(
         MODALITY_DIMS,
         latent,
         name,
         rngs=rngs,
         embedding_dim=embedding,
-        aggregator_kwargs=kwargs,
+        aggregator_options=options,
         private_latent_dim=private_latent,
         encoders=[
             partial(MNISTEncoder, extra_layers=extra),

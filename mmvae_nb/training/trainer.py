@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -32,7 +30,8 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from .bounds import get_bound
+from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.storage import atomic_write_bytes, default_cache_dir
 
 CACHE_VERSION = 2  # bump when a change in the library invalidates cached results
 
@@ -86,12 +85,6 @@ def config_hash(*parts) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def default_cache_dir() -> Path:
-    """``$MMVAE_NB_CACHE`` or ``.cache`` in the project root (git-ignored)."""
-    root = os.environ.get("MMVAE_NB_CACHE")
-    return Path(root) if root else Path(__file__).resolve().parents[1] / ".cache"
-
-
 def enable_compilation_cache(cache_dir: Path | None = None) -> None:
     """Turn on JAX's persistent compilation cache in the project's cache directory."""
     path = (cache_dir or default_cache_dir()) / "jax"
@@ -100,12 +93,9 @@ def enable_compilation_cache(cache_dir: Path | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
-def _atomic_pickle(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(obj, f)
-    os.replace(tmp, path)
+def atomic_pickle(obj, path: Path) -> None:
+    """Pickle ``obj`` to ``path`` atomically."""
+    atomic_write_bytes(pickle.dumps(obj), path)
 
 
 def _optimizer(clip_value: float, learning_rate=1e-3):
@@ -280,7 +270,7 @@ def load_run(path: Path, graphdef, state) -> TrainedModels:
 def save_run(path: Path, state, loss_history) -> None:
     """Cache a finished run (numpy state and loss history) atomically at ``path``."""
     pure = nnx.to_pure_dict(jax.tree.map(np.asarray, state))
-    _atomic_pickle({"state": pure, "loss_history": loss_history}, path)
+    atomic_pickle({"state": pure, "loss_history": loss_history}, path)
 
 
 def _chunk_size(epochs: int, epochs_per_call: int) -> int:

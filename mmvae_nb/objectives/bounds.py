@@ -34,7 +34,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .distributions import stratified_expectation
+from mmvae_nb.models.distributions import stratified_expectation
 
 
 def sample_subset_mask(key, present):
@@ -104,6 +104,7 @@ def mixture_bound(model, xs, present, key, beta=1.0):
 
 
 BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}
+BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound"}
 
 
 def get_bound(name: str):

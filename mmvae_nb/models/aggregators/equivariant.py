@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from .aggregators import (
+from mmvae_nb.models.aggregators.shared import (
     Aggregator,
     SelfAttention,
     SumPooling,
@@ -38,8 +38,13 @@ from .aggregators import (
     masked_sum,
     product_of_experts,
 )
-from .distributions import GaussianMixture, gaussian_log_prob, gaussian_sample, single_gaussian
-from .nets import MLP, SetTransformer
+from mmvae_nb.models.distributions import (
+    GaussianMixture,
+    gaussian_log_prob,
+    gaussian_sample,
+    single_gaussian,
+)
+from mmvae_nb.models.nets import MLP, SetTransformer
 
 
 def _private_or_prior(mean, var, mask):
@@ -54,8 +59,7 @@ class SharedPrivatePosterior:
 
     ``private(z_shared)`` maps z' of shape (B, K, D') to private means and variances
     (B, K, M, D~); ``private_stopped`` is the same map with stopped variational parameters.
-    Same interface as ``GaussianMixture`` (``log_weights``, ``sample_stratified``, ``log_prob``,
-    ``sample``, ``stop_gradient``).
+    Implements ``distributions.Posterior`` like ``GaussianMixture``.
     """
 
     shared: GaussianMixture
@@ -93,6 +97,14 @@ class SharedPrivatePosterior:
         private = jnp.sum(gaussian_log_prob(z_private, mean, var), axis=-1)
         return self.shared.log_prob(z_shared) + private
 
+    def expected_value(self):
+        """(E[z'], mean of q(z~ | E[z'], x_S)): exact for z' and for PoE's independent
+        privates; for the hierarchical heads the private part is the conditional mean at the
+        shared mean (a point summary, used for plots, never in a bound)."""
+        shared = self.shared.expected_value()
+        mean, _ = _private_or_prior(*self.private(shared[:, None]), self.mask)
+        return jnp.concatenate([shared, mean[:, 0].reshape(shared.shape[:1] + (-1,))], -1)
+
     def stop_gradient(self) -> SharedPrivatePosterior:
         return SharedPrivatePosterior(
             self.shared.stop_gradient(), self.private_stopped, self.private_stopped, self.mask
@@ -108,7 +120,7 @@ def _stopped(module: nnx.Module) -> nnx.Module:
 class PoEEquivariant(Aggregator):
     """Example 16: embeddings [mu', log-std', mu~, log-std~]; PoE for z', experts for z~_s."""
 
-    def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs, **_):
+    def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs):
         self.shared_dim, self.private_dim = shared_dim, private_dim
 
     def pool(self, tokens, mask) -> GaussianMixture:
@@ -143,7 +155,8 @@ class SumPoolingPrivateHead(nnx.Module):
 class SumPoolingEquivariant(Aggregator):
     """Example 17: SumPooling for z'; equivariant Deep-Sets head for z~_S given z'."""
 
-    def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs, hidden_dim=128, **_):
+    def __init__(self, shared_dim, private_dim, embedding_dim, *, rngs, hidden_dim=128):
+        self.shared_dim, self.private_dim = shared_dim, private_dim
         self.shared = SumPooling(shared_dim, embedding_dim, rngs=rngs, hidden_dim=hidden_dim)
         self.own = MLP(embedding_dim, [hidden_dim, hidden_dim], hidden_dim, rngs=rngs)
         self.head = SumPoolingPrivateHead(shared_dim, private_dim, hidden_dim, rngs=rngs)
@@ -195,8 +208,8 @@ class SelfAttentionEquivariant(Aggregator):
         hidden_dim=128,
         num_heads=4,
         num_layers=1,
-        **_,
     ):
+        self.shared_dim, self.private_dim = shared_dim, private_dim
         self.shared = SelfAttention(
             shared_dim,
             embedding_dim,
@@ -227,10 +240,3 @@ class SelfAttentionEquivariant(Aggregator):
             lambda z: stopped_head(z, jax.lax.stop_gradient(own_tokens), mask),
             mask,
         )
-
-
-EQUIVARIANT_AGGREGATORS = {
-    "PoE (equivariant)": PoEEquivariant,
-    "SumPooling (equivariant)": SumPoolingEquivariant,
-    "SelfAttention (equivariant)": SelfAttentionEquivariant,
-}

@@ -31,19 +31,19 @@ import numpy as np
 import pandas as pd
 from flax import nnx
 
-from ..bounds import get_bound
-from ..config import LINEAR, profile_settings
-from ..data.linear import LinearGaussianData, draw_modality_dims, sample_linear_gaussian
-from ..distributions import kl_to_full_gaussian
-from ..likelihood import (
+from mmvae_nb.data.linear import LinearGaussianData, draw_modality_dims, sample_linear_gaussian
+from mmvae_nb.evaluation.likelihood import (
     linear_gaussian_log_likelihood,
     linear_gaussian_mle,
     linear_gaussian_posterior,
 )
-from ..metrics import RATE_DISTORTION_TERMS, mcc, rate_distortion, unimodal_masks
-from ..models import MultimodalVAE
-from ..reporting import BOUND_LABELS
-from ..train import TrainConfig, TrainedModels, config_hash, train_replicas
+from mmvae_nb.evaluation.metrics import RATE_DISTORTION_TERMS, mcc, rate_distortion, unimodal_masks
+from mmvae_nb.models.aggregators import aggregator_spec
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.models.distributions import kl_to_full_gaussian
+from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
+from mmvae_nb.sections.config import LINEAR, profile_settings
+from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
 EQUIVARIANT_AGGREGATIONS = (
@@ -132,8 +132,9 @@ class LinearExperiment:
         """``make(key, replica_args) -> MultimodalVAE`` with the architecture of Table 17
         (shared latents) or Table 18 (``"... (equivariant)"``: shared + private latents)."""
         s = self.settings
-        experts = aggregation.split(" ")[0] in ("PoE", "MoE")
-        if aggregation in EQUIVARIANT_AGGREGATIONS:
+        spec = aggregator_spec(aggregation)
+        experts = spec.expert_embedding
+        if spec.private_latents:
             # Table 18: shared and private latents of equal size; one encoder per modality
             # outputs both the shared and the private features (the paper's PoE has two).
             shared, private = s["private_latent_dim"], s["private_latent_dim"]
@@ -144,20 +145,20 @@ class LinearExperiment:
             width = s["hidden_experts"] if experts else s["hidden_pooling"]
             pooling = s["hidden_pooling"]
 
+        options = {"hidden_dim": pooling} if "hidden_dim" in spec.options else {}
+
         def make(key, args):
-            model = MultimodalVAE(
+            return mlp_vae(
                 self.padded_dims,
                 shared,
                 aggregation,
                 rngs=nnx.Rngs(key),
                 encoder_hidden=(width, width),
-                aggregator_kwargs={"hidden_dim": pooling},
+                aggregator_options=options,
                 noise_std=args["noise_std"],
+                feature_masks=args["feature_masks"],
                 private_latent_dim=private,
             )
-            for dec, mask in zip(model.decoders, args["feature_masks"]):
-                dec.feature_mask.set_value(mask)
-            return model
 
         return make
 
@@ -240,7 +241,7 @@ class LinearExperiment:
             }
             for name in ("full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"):
                 row[name] = float(values[name])
-            if aggregation not in EQUIVARIANT_AGGREGATIONS:
+            if not aggregator_spec(aggregation).private_latents:
                 row.update(self._posterior_kls(model, r, xs_r, present[r], W, b, sigma, key))
             rows.append(row)
         return pd.DataFrame(rows)
@@ -356,8 +357,8 @@ def claims(per_dataset: pd.DataFrame) -> pd.DataFrame:
             )
     for bound in per_dataset["bound"].unique():
         gaps = means.xs(bound, level="bound")["llh_gap"]
-        learnable = [a for a in gaps.index if a.split(" ")[0] in ("SumPooling", "SelfAttention")]
-        fixed = [a for a in gaps.index if a.split(" ")[0] in ("PoE", "MoE")]
+        learnable = [a for a in gaps.index if aggregator_spec(a).learnable]
+        fixed = [a for a in gaps.index if not aggregator_spec(a).learnable]
         if learnable and fixed:
             best_learn, best_fixed = gaps[learnable].min(), gaps[fixed].min()
             rows.append(

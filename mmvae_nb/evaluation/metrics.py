@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .distributions import stratified_expectation
+from mmvae_nb.models.distributions import stratified_expectation
 
 # plot labels of the rate / distortion terms (Figures 2-5, 8, 9)
 RATE_DISTORTION_TERMS = {

@@ -8,8 +8,8 @@ applied to each modality), so that a bound that needs q(z | x_S) and q(z | x_M) 
 once: ``aggregator(h, mask) == aggregator.pool(aggregator.tokens(h), mask)``.
 
 Absent modalities never contribute (``jnp.where``, so NaNs in absent slots cannot leak), and an
-empty S gives the prior N(0, I). ``make_aggregator`` builds one from the paper's name
-(``SHARED_AGGREGATORS`` here, the private-latent ones in ``aggregators_equivariant``).
+empty S gives the prior N(0, I). The registry (``mmvae_nb.models.aggregators.AGGREGATORS``)
+builds one from the paper's name; the private-latent variants are in ``equivariant``.
 
 The embedding of a modality for PoE/MoE is the (mean, log-std) pair of its uni-modal Gaussian
 expert; std = min_std + exp(log-std), as in the paper's official code (min_std = 1e-3).
@@ -21,10 +21,15 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from .distributions import GaussianMixture, select_where, single_gaussian, standard_normal_like
-from .nets import MLP, SetTransformer
+from mmvae_nb.models.distributions import (
+    MIN_STD,
+    GaussianMixture,
+    select_where,
+    single_gaussian,
+    standard_normal_like,
+)
+from mmvae_nb.models.nets import MLP, SetTransformer
 
-MIN_STD = 1e-3
 MAX_LOG_STD = 20.0
 
 
@@ -100,7 +105,13 @@ def masked_sum(g, mask):
 
 
 class Aggregator(nnx.Module):
-    """Base class: ``aggregator(h, mask) == pool(tokens(h), mask)``; ``tokens`` defaults to h."""
+    """Base class: ``aggregator(h, mask) == pool(tokens(h), mask)``; ``tokens`` defaults to h.
+
+    ``shared_dim`` is the dimension of the shared latent z', ``private_dim`` that of each
+    private latent z~_s (0 for the shared-latent aggregators of this module).
+    """
+
+    private_dim = 0
 
     def tokens(self, h):
         return h
@@ -115,8 +126,8 @@ class Aggregator(nnx.Module):
 class PoE(Aggregator):
     """Product of experts with a N(0, I) prior expert; embeddings are (mean, log-std)."""
 
-    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
-        self.latent_dim = latent_dim
+    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs):
+        self.latent_dim = self.shared_dim = latent_dim
 
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
@@ -126,8 +137,8 @@ class PoE(Aggregator):
 class MoE(Aggregator):
     """Uniform mixture of the uni-modal Gaussian experts in S."""
 
-    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, **_):
-        self.latent_dim = latent_dim
+    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs):
+        self.latent_dim = self.shared_dim = latent_dim
 
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
@@ -141,8 +152,9 @@ class SumPooling(Aggregator):
     ``num_components`` K > 1, rho outputs a K-component Gaussian mixture (SumPoolingMixture).
     """
 
-    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_components=1, **_):
-        self.latent_dim, self.num_components = latent_dim, num_components
+    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_components=1):
+        self.latent_dim = self.shared_dim = latent_dim
+        self.num_components = num_components
         self.inner = MLP(embedding_dim, [hidden_dim, hidden_dim], hidden_dim, rngs=rngs)
         out = posterior_feature_dim(latent_dim, num_components)
         self.outer = MLP(hidden_dim, [hidden_dim, hidden_dim], out, rngs=rngs)
@@ -175,9 +187,9 @@ class SelfAttention(Aggregator):
         num_heads=4,
         num_layers=1,
         num_components=1,
-        **_,
     ):
-        self.latent_dim, self.num_components = latent_dim, num_components
+        self.latent_dim = self.shared_dim = latent_dim
+        self.num_components = num_components
         self.inner = MLP(embedding_dim, [hidden_dim], hidden_dim, rngs=rngs)
         self.transformer = SetTransformer(hidden_dim, num_heads, num_layers, rngs=rngs)
         out = posterior_feature_dim(latent_dim, num_components)
@@ -195,49 +207,36 @@ class SelfAttention(Aggregator):
 class SumPoolingMixture(SumPooling):
     """SumPooling whose encoder is a K-component Gaussian mixture (Section 4.2; K = 5)."""
 
-    def __init__(self, latent_dim, embedding_dim, *, rngs, num_components=5, **kwargs):
+    def __init__(self, latent_dim, embedding_dim, *, rngs, hidden_dim=256, num_components=5):
         super().__init__(
-            latent_dim, embedding_dim, rngs=rngs, num_components=num_components, **kwargs
+            latent_dim,
+            embedding_dim,
+            rngs=rngs,
+            hidden_dim=hidden_dim,
+            num_components=num_components,
         )
 
 
 class SelfAttentionMixture(SelfAttention):
     """SelfAttention whose encoder is a K-component Gaussian mixture (Section 4.2; K = 5)."""
 
-    def __init__(self, latent_dim, embedding_dim, *, rngs, num_components=5, **kwargs):
+    def __init__(
+        self,
+        latent_dim,
+        embedding_dim,
+        *,
+        rngs,
+        hidden_dim=256,
+        num_heads=4,
+        num_layers=1,
+        num_components=5,
+    ):
         super().__init__(
-            latent_dim, embedding_dim, rngs=rngs, num_components=num_components, **kwargs
+            latent_dim,
+            embedding_dim,
+            rngs=rngs,
+            hidden_dim=hidden_dim,
+            num_heads=num_heads,
+            num_layers=num_layers,
+            num_components=num_components,
         )
-
-
-SHARED_AGGREGATORS = {
-    "PoE": PoE,
-    "MoE": MoE,
-    "SumPooling": SumPooling,
-    "SelfAttention": SelfAttention,
-    "SumPoolingMixture": SumPoolingMixture,
-    "SelfAttentionMixture": SelfAttentionMixture,
-}
-# aggregators whose embeddings are Gaussian experts (mean, log-std): embedding size must be 2D
-EXPERT_AGGREGATORS = ("PoE", "MoE")
-
-
-def make_aggregator(
-    name: str, latent_dim: int, embedding_dim: int, *, rngs, private_dim: int = 0, **kwargs
-):
-    """Build an aggregator by its paper name (``AGGREGATORS``).
-
-    With ``private_dim > 0`` the model has shared + private latents and ``name`` must be one of
-    the permutation-equivariant variants of App. F (``latent_dim`` is then the shared dimension).
-    """
-    from .aggregators_equivariant import EQUIVARIANT_AGGREGATORS
-
-    if name in SHARED_AGGREGATORS and private_dim == 0:
-        return SHARED_AGGREGATORS[name](latent_dim, embedding_dim, rngs=rngs, **kwargs)
-    if name in EQUIVARIANT_AGGREGATORS and private_dim > 0:
-        return EQUIVARIANT_AGGREGATORS[name](
-            latent_dim, private_dim, embedding_dim, rngs=rngs, **kwargs
-        )
-    known = sorted(SHARED_AGGREGATORS) if private_dim == 0 else sorted(EQUIVARIANT_AGGREGATORS)
-    kind = "shared-latent" if private_dim == 0 else "private-latent"
-    raise ValueError(f"unknown {kind} aggregator {name!r}; choose one of {known}")

@@ -24,8 +24,7 @@ import jax.numpy as jnp
 from flax import nnx
 from jax.scipy.special import logsumexp
 
-from .aggregators import MIN_STD
-from .distributions import GaussianMixture, gaussian_log_prob, select_where
+from mmvae_nb.models.distributions import MIN_STD, GaussianMixture, gaussian_log_prob, select_where
 
 
 class StandardNormalPrior(nnx.Module):

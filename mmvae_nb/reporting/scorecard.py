@@ -1,7 +1,7 @@
 """The reproduction scorecard: every reproduced cell next to the paper's, and the paper's
 qualitative claims checked against our numbers.
 
-    python -m mmvae_nb.scorecard --profile quick [--readme README.md]
+    python -m mmvae_nb.reporting.scorecard --profile quick [--readme README.md]
 
 reads every ``tables/<profile>/tableNN_*.csv`` written by the notebooks, joins it to the
 vendored paper table on the key columns (``reporting.join_paper``) and writes
@@ -35,15 +35,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .reporting import (
+from mmvae_nb.reporting.tables import (
     KEY_COLUMNS,
-    _atomic_write_text,
     join_paper,
     output_dir,
     paper_table,
     read_table,
     with_key_dtypes,
 )
+from mmvae_nb.storage import atomic_write_text
 
 LOWER_IS_BETTER = {"llh_gap", "bound_gap"}
 Z_TOLERANCE = 2.0
@@ -212,7 +212,7 @@ def update_readme(readme: Path, block: str) -> None:
     if start < 0 or end < start:
         raise ValueError(f"{readme} has no {MARKERS[0]} ... {MARKERS[1]} block")
     new = text[: start + len(MARKERS[0])] + "\n" + block + text[end:]
-    _atomic_write_text(new, readme)
+    atomic_write_text(new, readme)
 
 
 def write(profile: str, readme: Path | None = None) -> Path:
@@ -221,11 +221,11 @@ def write(profile: str, readme: Path | None = None) -> Path:
     folder = output_dir("tables", profile)
     columns = [*KEY_COLUMNS, "file", "mean", "std", "paper_mean", "paper_std", "z", "relative"]
     columns.append("within_tolerance")
-    _atomic_write_text(
+    atomic_write_text(
         cells[columns].to_csv(index=False, float_format="%.6g"), folder / "scorecard.csv"
     )
     block = render(profile, cells, claim_table)
-    _atomic_write_text(block + render_claims(claim_table), folder / "scorecard.md")
+    atomic_write_text(block + render_claims(claim_table), folder / "scorecard.md")
     if readme is not None:
         update_readme(readme, block)
     return folder / "scorecard.md"

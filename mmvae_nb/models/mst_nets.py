@@ -36,12 +36,11 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from .conv import ConvTranspose2x, StridedConv, UpsampleFromPoint
-from .data.mnist_svhn_text import MODALITY_SHAPES
-from .distributions import categorical_log_prob, laplace_log_prob
-from .nets import MLP
+from mmvae_nb.data.mnist_svhn_text import MODALITY_SHAPES
+from mmvae_nb.models.conv import ConvTranspose2x, StridedConv, UpsampleFromPoint
+from mmvae_nb.models.distributions import MIN_STD, categorical_log_prob, laplace_log_prob
+from mmvae_nb.models.nets import MLP
 
-MIN_SCALE = 1e-3
 EXTRA_WIDTH = 256  # PoE+ / MoE+ extra layers (Table 21)
 
 
@@ -124,7 +123,7 @@ class _LaplaceImageDecoder(nnx.Module):
     def log_prob(self, x, z):
         """log p(x | z) for flat ``x`` (B, F) and ``z`` (B, ..., D) -> (B, ...)."""
         mean = self.mean(z)
-        scale = jnp.broadcast_to(MIN_SCALE + jnp.exp(self.log_scale[...]), mean.shape)
+        scale = jnp.broadcast_to(MIN_STD + jnp.exp(self.log_scale[...]), mean.shape)
         return laplace_log_prob(_align(x, z.shape[:-1]), mean, scale)
 
 

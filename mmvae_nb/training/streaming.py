@@ -22,11 +22,11 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from .bounds import get_bound
-from .train import (
+from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.storage import default_cache_dir
+from mmvae_nb.training.trainer import (
     TrainConfig,
     TrainedModels,
-    default_cache_dir,
     enable_compilation_cache,
     load_run,
     save_run,

@@ -40,20 +40,19 @@ import numpy as np
 import pandas as pd
 from flax import nnx
 
-from ..aggregators import EXPERT_AGGREGATORS
-from ..bounds import get_bound
-from ..config import AUX_LABEL, FIVE_MODALITIES, profile_settings
-from ..data.identifiable import (
+from mmvae_nb.data.identifiable import (
     IdentifiableData,
     label_model_log_likelihood,
     sample_auxiliary_label,
     sample_five_modalities,
 )
-from ..likelihood import importance_sampled_log_likelihood
-from ..metrics import mcc
-from ..models import MultimodalVAE
-from ..reporting import BOUND_LABELS
-from ..train import TrainConfig, TrainedModels, config_hash, train_replicas
+from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
+from mmvae_nb.evaluation.metrics import mcc
+from mmvae_nb.models.aggregators import aggregator_spec
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
+from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_settings
+from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
 SECTIONS = {"aux_label": AUX_LABEL, "five_modalities": FIVE_MODALITIES}
 # the rows of Tables 2, 7, 8: (aggregation, prior)
@@ -165,24 +164,25 @@ class IdentifiableExperiment:
         """``make(key, _) -> MultimodalVAE`` with the encoders of Table 19 (label model) or
         Table 20 (five modalities) and the decoders of ``models.MLPDecoder``."""
         s, data = self.settings, self.train_data[0]
-        experts = aggregation in EXPERT_AGGREGATORS
+        spec = aggregator_spec(aggregation)
+        experts = spec.expert_embedding
         width = s["hidden_experts"] if experts else s["hidden_pooling"]
-        aggregator_kwargs = {"hidden_dim": s["hidden_pooling"]}
-        if aggregation.endswith("Mixture"):
-            aggregator_kwargs["num_components"] = s["mixture_components"]
+        options = {"hidden_dim": s["hidden_pooling"]} if spec.learnable else {}
+        if "num_components" in spec.options and spec.mixture_output:
+            options["num_components"] = s["mixture_components"]
         # label model: fixed decoder scale (the true sigma, as the official code); five
         # modalities: learned per-feature scales
         noise_std = s["noise_std"] if self.section == "aux_label" else None
 
         def make(key, _args):
-            return MultimodalVAE(
+            return mlp_vae(
                 data.modality_dims,
                 s["latent_dim"],
                 aggregation,
                 rngs=nnx.Rngs(key),
                 encoder_hidden=(width, width),
                 embedding_dim=None if experts else s["hidden_pooling"],
-                aggregator_kwargs=aggregator_kwargs,
+                aggregator_options=options,
                 decoder="mlp",
                 likelihoods=data.likelihoods,
                 noise_std=noise_std,

@@ -10,13 +10,14 @@ changes no bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
+
+from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.storage import atomic_write_text, project_root
 
 KEY_COLUMNS = [
     "table",
@@ -30,20 +31,6 @@ KEY_COLUMNS = [
     "inputs",
 ]
 SCHEMA = KEY_COLUMNS + ["mean", "std", "n_runs", "profile", "dataset"]
-BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound"}
-
-
-def project_root() -> Path:
-    """``$MMVAE_NB_ROOT``, else the nearest folder above the cwd with this project's
-    pyproject.toml, else the cwd."""
-    if os.environ.get("MMVAE_NB_ROOT"):
-        return Path(os.environ["MMVAE_NB_ROOT"])
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        toml = folder / "pyproject.toml"
-        if toml.exists() and 'name = "mmvae_nb"' in toml.read_text():
-            return folder
-    return here
 
 
 def output_dir(kind: str, profile: str) -> Path:
@@ -66,28 +53,21 @@ def paper_table(name: str) -> pd.DataFrame:
         return read_table(f)
 
 
-def _atomic_write_text(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def write_table(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Path:
     """Write ``results`` (schema above, minus profile/dataset) to tables/<profile>/<name>.csv
     and a side-by-side Markdown rendering with the paper's numbers to <name>.md."""
     table = results.assign(profile=profile, dataset=dataset)[SCHEMA]
     folder = output_dir("tables", profile)
     path = folder / f"{name}.csv"
-    _atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
-    _atomic_write_text(render_side_by_side(table, paper_table(name)), folder / f"{name}.md")
+    atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
+    atomic_write_text(render_side_by_side(table, paper_table(name)), folder / f"{name}.md")
     return path
 
 
 def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
     """Write a table that has no counterpart in the paper to tables/<profile>/<name>.csv."""
     path = output_dir("tables", profile) / f"{name}.csv"
-    _atomic_write_text(frame.to_csv(index=False, float_format="%.6g"), path)
+    atomic_write_text(frame.to_csv(index=False, float_format="%.6g"), path)
     return path
 
 

@@ -15,7 +15,7 @@ the one the issue allows and it needs no CDF inversion.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +23,39 @@ import numpy as np
 from jax.scipy.special import logsumexp
 
 LOG_2PI = jnp.log(2.0 * jnp.pi)
+# floor of every learned standard deviation (encoders, the GMM prior's components), as in the
+# paper's official code: std = MIN_STD + exp(log-std)
+MIN_STD = 1e-3
+
+
+@runtime_checkable
+class Posterior(Protocol):
+    """What the bounds, likelihood estimators and metrics need of an encoding distribution
+    q(z | x_S), (B, D) per example: ``GaussianMixture`` (every shared-latent aggregator) and
+    ``equivariant.SharedPrivatePosterior`` (private latents, App. F) implement it.
+
+    * ``log_weights`` (B, K): stratum weights (K = 1 for a single Gaussian);
+    * ``sample_stratified(key)`` (B, K, D): one reparameterised sample per stratum;
+    * ``sample(key)`` (B, D): an ancestral sample (evaluation only);
+    * ``log_prob(z)``: log q(z) for z (B, ..., D) -> (B, ...);
+    * ``expected_value()`` (B, D): E_q[z] (the shared part's mean and, for a hierarchical q,
+      the private means at that point);
+    * ``stop_gradient()``: the same density with its variational parameters stopped, for the
+      sticking-the-landing estimators (App. K; Algorithm 2 for private latents).
+    """
+
+    @property
+    def log_weights(self) -> jax.Array: ...
+
+    def sample_stratified(self, key) -> jax.Array: ...
+
+    def sample(self, key) -> jax.Array: ...
+
+    def log_prob(self, z) -> jax.Array: ...
+
+    def expected_value(self) -> jax.Array: ...
+
+    def stop_gradient(self) -> Posterior: ...
 
 
 # --------------------------------------------------------------------------- Gaussian

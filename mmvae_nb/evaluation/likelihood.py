@@ -135,7 +135,7 @@ def subset_log_likelihoods(
     import pandas as pd
     from flax import nnx
 
-    from .coherence import subset_name
+    from mmvae_nb.evaluation.coherence import subset_name
 
     def log_likelihood(model, batch, mask, key):
         return importance_sampled_log_likelihood(

@@ -33,7 +33,8 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from .data.mnist_svhn_text import MODALITIES, MODALITY_SHAPES, encode_texts
+from mmvae_nb.data.mnist_svhn_text import MODALITIES, MODALITY_SHAPES, encode_texts
+from mmvae_nb.storage import cache_root
 
 
 class MNISTClassifier(nnx.Module):
@@ -246,11 +247,11 @@ def mst_classifiers(
     """The MNIST, SVHN and text classifiers for the triples ``train`` / ``test``
     (``MnistSvhnText``): trained on the images the triples use, tested on the test split's,
     and cached on disk by the data and settings (a re-run loads them)."""
-    from .train import _atomic_pickle, config_hash, default_cache_dir
+    from mmvae_nb.training.trainer import atomic_pickle, config_hash
 
     fingerprint = [hashlib.sha256(d.pairs.tobytes()).hexdigest() for d in (train, test)]
     key = config_hash("classifiers", train.dataset, fingerprint, epochs, seed)
-    path = (cache_dir or default_cache_dir()) / "classifiers" / f"{key}.pkl"
+    path = cache_root(cache_dir) / "classifiers" / f"{key}.pkl"
     if path.exists() and not force_retrain:
         with open(path, "rb") as f:
             saved = pickle.load(f)
@@ -262,5 +263,5 @@ def mst_classifiers(
         )
         for m in MODALITIES
     }
-    _atomic_pickle({m: (classifier_state(c), c.test_accuracy) for m, c in out.items()}, path)
+    atomic_pickle({m: (classifier_state(c), c.test_accuracy) for m, c in out.items()}, path)
     return out

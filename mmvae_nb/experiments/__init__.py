@@ -1,1 +1,0 @@
-"""Per-section experiment drivers used by the notebooks (data -> training -> tidy results)."""
