@@ -177,7 +177,8 @@ def test_experiment_trains_every_condition_and_summarises(tmp_path, monkeypatch)
     assert set(table.loc[table["metric"] == "llh", "beta"]) == {1.0}
     assert set(table.loc[table["metric"] == "mcc", "beta"]) == {1.0, 0.1}
     assert examples["PoE", "standard", "ours"]["z_mean"].shape == (30, 2)
-    assert len(claims(runs)) > 0
+    verdicts = claims(runs, "aux_label")
+    assert len(verdicts) > 0 and set(verdicts["status"]) <= {"held", "not held", "not measured"}
 
 
 def test_five_modality_conditions_share_points_and_differ_in_masks():

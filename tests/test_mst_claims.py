@@ -26,19 +26,36 @@ def _results(ours_llh, mixture_llh):
 
 
 def test_claims_follow_the_numbers():
-    held = claims(_results(-100.0, -120.0)).set_index("claim")
-    assert held.loc["our bound: higher joint log-likelihood M+S+T", "held"]
-    assert held.loc["our bound: higher joint log-likelihood M+S+T", "comparisons held"] == "2/2"
-    # equal coherence: neither bound is better
-    assert not held.loc["our bound: higher cross-coherence generating S", "held"]
-    assert not held.loc["mixture bound: higher cross-coherence generating M", "held"]
-    assert held.loc[
-        "permutation-invariant aggregation: highest M+S+T log-likelihood, both bounds", "held"
-    ]
-    reversed_ = claims(_results(-120.0, -100.0)).set_index("claim")
-    assert (
-        reversed_.loc["our bound: higher joint log-likelihood M+S+T", "comparisons held"] == "0/2"
+    held = claims(_results(-100.0, -120.0)).set_index("id")["status"]
+    assert held["5.3-table03-loglik-M+S+T-PoE"] == "held"
+    assert held["5.3-table03-loglik-T-SumPooling"] == "held"
+    # equal coherence: neither bound is better, so neither direction holds
+    assert held["5.3-table04-coherence-S-PoE"] == "not held"
+    assert held["5.3-table04-coherence-M-PoE"] == "not held"
+    # only cross-generation counts: generating M from M (0.9) is not a cross-coherence cell
+    assert held["5.3-table03-flexible-ours"] == "held"  # SumPooling is 5 nats higher
+    assert held["5.3-table03-loglik-M-MoE"] == "not measured"  # MoE was not run
+    assert held["5.3-table10-coherence-S-PoE"] == "not measured"  # no bimodal inputs
+    reversed_ = claims(_results(-120.0, -100.0)).set_index("id")["status"]
+    assert reversed_["5.3-table03-loglik-M+S+T-PoE"] == "not held"
+
+
+def test_cross_coherence_uses_only_inputs_without_the_target():
+    results = _results(-100.0, -120.0)
+    # ours generates M better only from M itself (not a cross cell): the claim must not see it
+    better_self = results.assign(
+        value=results["value"].where(
+            ~(
+                (results.metric == "coherence")
+                & (results.target == "M")
+                & (results.inputs == "M")
+                & (results.bound == "ours")
+            ),
+            1.0,
+        )
     )
+    status = claims(better_self).set_index("id")["status"]
+    assert status["5.3-table04-coherence-M-PoE"] == "not held"  # equal cross cells (0.4 both)
 
 
 def test_summaries_use_the_paper_schema():

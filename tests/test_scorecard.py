@@ -1,5 +1,5 @@
-"""The scorecard: z-scores and relative differences against the paper, tolerance, the bound and
-aggregation claims derived from the paper's numbers, and the README block."""
+"""The scorecard: z-scores and relative differences against the paper, tolerance, the claims
+of the sections' registries, and the README block."""
 
 import numpy as np
 import pandas as pd
@@ -49,44 +49,12 @@ def test_a_cell_the_paper_does_not_print_has_no_verdict():
     assert cells["within_tolerance"].isna().all()
 
 
-def test_claims_follow_the_papers_numbers_and_are_checked_on_the_schemes_we_ran():
-    agree = _table(
-        [
-            ("ours", "PoE", 5.0, 0.1),
-            ("ours", "SumPooling", 6.0, 0.1),
-            ("mixture", "PoE", 4.0, 0.1),
-            ("mixture", "SumPooling", 3.0, 0.1),
-        ]
-    )
-    claims = scorecard.claims(agree, PAPER).set_index("kind")
-    bound = claims.loc["bound"]
-    assert bound["claim"] == "ours bound better for most schemes"
-    assert bound["reproduced"] == "yes"
-    aggregation = claims.loc["aggregation"].set_index("claim")["reproduced"]
-    assert aggregation["SumPooling best with the ours bound"] == "yes"
-    assert aggregation["SumPooling best with the mixture bound"] == "no"  # ours: PoE best
+def test_the_scorecard_reads_the_sections_claim_registries():
+    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
 
-    flipped = agree.assign(mean=agree["mean"] * np.where(agree["bound"] == "ours", -1, 1))
-    assert scorecard.claims(flipped, PAPER).set_index("kind").loc["bound", "reproduced"] == "no"
-
-
-def test_smaller_is_better_for_gaps_and_an_unrun_best_scheme_is_not_run():
-    paper = PAPER.assign(metric="llh_gap")
-    ours = _table(
-        [
-            ("ours", "PoE", 1.0, 0.1),
-            ("ours", "MoE", 2.0, 0.1),
-            ("mixture", "PoE", 3.0, 0.1),
-            ("mixture", "MoE", 0.5, 0.1),
-        ],
-        metric="llh_gap",
-    )
-    claims = scorecard.claims(ours, paper)
-    bound = claims[claims["kind"] == "bound"].iloc[0]
-    # the paper's gaps are smaller for the mixture bound; ours ran only PoE of its schemes
-    assert bound["claim"] == "mixture bound better for most schemes"
-    assert bound["ours"] == "ours" and bound["reproduced"] == "no"
-    assert (claims[claims["kind"] == "aggregation"]["reproduced"] == "not run").all()
+    claims = scorecard.paper_claims()
+    assert claims == [*linear.CLAIMS, *identifiable.CLAIMS, *mnist_svhn_text.CLAIMS]
+    assert len({c.id for c in claims}) == len(claims)  # ids are unique
 
 
 def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
@@ -104,5 +72,8 @@ def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
     assert len(cells) == 1 and cells["z"].iloc[0] == pytest.approx(1.5)
     text = readme.read_text()
     assert "old" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
+    # Table 1's claims are evaluated on the one cell we wrote: no mixture cell, not measured
+    card = (folder / "scorecard.md").read_text()
+    assert "| 5.1-t1-tighter-PoE " in card and "not measured" in card
     with pytest.raises(ValueError, match="no <!-- scorecard:start -->"):
         scorecard.update_readme(tmp_path / "tables" / "quick" / "scorecard.md", "x")

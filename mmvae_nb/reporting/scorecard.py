@@ -14,16 +14,12 @@ then the claims). With ``--readme`` the summary also replaces the block between 
 tolerance* when |z| <= 2 or, without a std, |relative| <= 0.1. These thresholds are our
 convention, not the paper's.
 
-**Claims.** The paper's prose compares bounds and aggregation schemes; we state each comparison
-as it follows from the paper's own numbers, for every group of cells that share table, block,
-prior, beta, metric and target (means over the conditioning subsets ``inputs``):
-
-* *bound*: which bound is better for the majority of the aggregation schemes the paper
-  lists. Reproduced "yes" when the same bound is better for the majority of the schemes we ran.
-* *aggregation*: which scheme is best under each bound. Reproduced "yes" when the paper's best
-  is also our best among the schemes we ran, "not run" when we did not run it.
-
-"Better" is larger, except for the gaps (``llh_gap``, ``bound_gap``), where smaller is better.
+**Claims.** The paper's qualitative statements about its results are records in the sections'
+registries (``sections.linear.CLAIMS``, ``sections.identifiable.CLAIMS``,
+``sections.mnist_svhn_text.CLAIMS``; see ``sections.claims``); each is checked on the reproduced
+table it rests on and reported as held / not held / not measured with its evidence (our
+difference in the paper's direction against our spread over repetitions). The scorecard derives
+no claims of its own.
 """
 
 from __future__ import annotations
@@ -41,14 +37,12 @@ from mmvae_nb.reporting.tables import (
     output_dir,
     paper_table,
     read_table,
-    with_key_dtypes,
 )
+from mmvae_nb.sections.claims import HELD, NOT_HELD, NOT_MEASURED, evaluate_claims
 from mmvae_nb.storage import atomic_write_text
 
-LOWER_IS_BETTER = {"llh_gap", "bound_gap"}
 Z_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.1
-GROUP = ["table", "block", "prior", "beta", "metric", "target"]
 TABLE_FILE = re.compile(r"table\d\d_.+\.csv")
 MARKERS = ("<!-- scorecard:start -->", "<!-- scorecard:end -->")
 
@@ -80,93 +74,26 @@ def score_cells(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _signed(frame: pd.DataFrame) -> pd.Series:
-    """Group means with the sign flipped where smaller is better, so larger is always better."""
-    sign = np.where(frame["metric"].isin(LOWER_IS_BETTER), -1.0, 1.0)
-    return frame["mean"] * sign
+def paper_claims() -> list:
+    """Every section's claim registry, in section order (``sections.*.CLAIMS``)."""
+    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
 
-
-def _group_means(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean over ``inputs`` per group x bound x aggregation, larger is better."""
-    frame = frame.assign(score=_signed(frame))
-    return frame.groupby([*GROUP, "bound", "aggregation"], as_index=False, sort=False)[
-        "score"
-    ].mean()
-
-
-def _majority_bound(scores: pd.DataFrame) -> str | None:
-    """The bound that is better for more aggregation schemes (None on a tie or one bound)."""
-    wide = scores.pivot_table(index="aggregation", columns="bound", values="score")
-    if not {"ours", "mixture"} <= set(wide.columns):
-        return None
-    wide = wide.dropna()
-    ours_wins = int((wide["ours"] > wide["mixture"]).sum())
-    mixture_wins = int((wide["mixture"] > wide["ours"]).sum())
-    if ours_wins == mixture_wins:
-        return None
-    return "ours" if ours_wins > mixture_wins else "mixture"
-
-
-def _best_aggregation(scores: pd.DataFrame) -> str | None:
-    return None if scores.empty else str(scores.loc[scores["score"].idxmax(), "aggregation"])
-
-
-def claims(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """The bound and aggregation claims (module notes) for the groups we reproduced."""
-    ours_scores, paper_scores = (with_key_dtypes(_group_means(t)) for t in (ours, paper))
-    rows = []
-    for key, mine in ours_scores.groupby(GROUP, sort=False):
-        theirs = paper_scores.merge(pd.DataFrame([key], columns=GROUP), on=GROUP)
-        if theirs.empty:
-            continue
-        group = dict(zip(GROUP, key))
-        paper_bound = _majority_bound(theirs)
-        if paper_bound is not None:
-            ran = mine[mine["aggregation"].isin(theirs["aggregation"])]
-            our_bound = _majority_bound(ran)
-            rows.append(
-                {
-                    **group,
-                    "kind": "bound",
-                    "claim": f"{paper_bound} bound better for most schemes",
-                    "ours": our_bound or "tie",
-                    "reproduced": "yes" if our_bound == paper_bound else "no",
-                }
-            )
-        for bound, their_bound in theirs.groupby("bound", sort=False):
-            paper_best = _best_aggregation(their_bound)
-            mine_bound = mine[
-                (mine["bound"] == bound) & mine["aggregation"].isin(their_bound["aggregation"])
-            ]
-            if mine_bound["aggregation"].nunique() < 2:
-                continue  # one scheme run: nothing to compare
-            our_best = _best_aggregation(mine_bound)
-            ran = paper_best in set(mine_bound["aggregation"])
-            rows.append(
-                {
-                    **group,
-                    "kind": "aggregation",
-                    "claim": f"{paper_best} best with the {bound} bound",
-                    "ours": our_best,
-                    "reproduced": ("yes" if our_best == paper_best else "no") if ran else "not run",
-                }
-            )
-    return pd.DataFrame(rows, columns=[*GROUP, "kind", "claim", "ours", "reproduced"])
+    return [*linear.CLAIMS, *identifiable.CLAIMS, *mnist_svhn_text.CLAIMS]
 
 
 def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(cells, claims) for every reproduced table of ``profile``."""
-    cells, claim_rows = [], []
-    for name, ours in reproduced_tables(profile).items():
-        paper = paper_table(name)
-        cells.append(score_cells(ours, paper).assign(file=name))
-        claim_rows.append(claims(ours, paper).assign(file=name))
-    if not cells:
+    tables = reproduced_tables(profile)
+    if not tables:
         raise FileNotFoundError(
             f"no reproduced tables in {output_dir('tables', profile)}; run the notebooks first "
             f"(make quick, or make <section> PROFILE={profile})"
         )
-    return pd.concat(cells, ignore_index=True), pd.concat(claim_rows, ignore_index=True)
+    cells = [
+        score_cells(ours, paper_table(name)).assign(file=name) for name, ours in tables.items()
+    ]
+    claim_table = evaluate_claims(paper_claims(), tables).rename(columns={"table": "file"})
+    return pd.concat(cells, ignore_index=True), claim_table
 
 
 def summary(cells: pd.DataFrame, claim_table: pd.DataFrame) -> pd.DataFrame:
@@ -176,11 +103,13 @@ def summary(cells: pd.DataFrame, claim_table: pd.DataFrame) -> pd.DataFrame:
         cells=("mean", "size"), within_tolerance=("within_tolerance", "sum")
     )
     per_table["within_tolerance"] = per_table["within_tolerance"].astype(int)
-    tested = claim_table[claim_table["reproduced"] != "not run"]
-    held = tested.groupby("file")["reproduced"].agg(
-        claims_tested="size", claims_held=lambda r: int((r == "yes").sum())
+    counts = claim_table.groupby("file")["status"].agg(
+        claims="size",
+        held=lambda s: int((s == HELD).sum()),
+        not_held=lambda s: int((s == NOT_HELD).sum()),
+        not_measured=lambda s: int((s == NOT_MEASURED).sum()),
     )
-    per_table = per_table.join(held).fillna(0).astype(int)
+    per_table = per_table.join(counts, how="outer").fillna(0).astype(int)
     per_table.loc["all"] = per_table.sum()
     return per_table.reset_index()
 
@@ -192,16 +121,18 @@ def render(profile: str, cells: pd.DataFrame, claim_table: pd.DataFrame) -> str:
     text = [
         f"Scorecard, profile `{profile}` (data: {dataset}). Within tolerance: |z| <= "
         f"{Z_TOLERANCE:g} paper stds, or |relative difference| <= {RELATIVE_TOLERANCE:g} where "
-        "the paper prints no std. Claims: the paper's bound/aggregation comparisons, derived "
-        "from its numbers, tested on the schemes we ran (`mmvae_nb/scorecard.py`). Every cell: "
-        f"`tables/{profile}/scorecard.csv`.\n",
+        "the paper prints no std. Claims: the paper's statements about its results, one record "
+        "each in the sections' registries (`mmvae_nb/sections/*.py`, `CLAIMS`), checked on our "
+        "tables: held / not held / not measured. Every cell: "
+        f"`tables/{profile}/scorecard.csv`; every claim with its evidence: `scorecard.md`.\n",
         table.to_markdown(index=False),
     ]
     return "\n".join(text) + "\n"
 
 
 def render_claims(claim_table: pd.DataFrame) -> str:
-    columns = ["file", "block", "prior", "beta", "metric", "target", "claim", "ours", "reproduced"]
+    """Every claim: its id, the paper's words, the verdict and the evidence."""
+    columns = ["id", "claim", "status", "evidence"]
     return "\n## Claims\n\n" + claim_table[columns].to_markdown(index=False) + "\n"
 
 
