@@ -35,7 +35,7 @@ def main():
     overrides = {"epochs": args.epochs} if args.epochs else {}
     experiment = IdentifiableExperiment(args.section, args.profile, overrides=overrides)
     print(f"backend {jax.default_backend()}, devices {jax.devices()}", flush=True)
-    print(f"settings {experiment.settings}", flush=True)
+    print(f"settings {experiment.config.as_dict()}", flush=True)
     rows = [tuple(r.split(":")) for r in args.rows.split(",")]
     start, frames = time.perf_counter(), []
     path = Path(args.out) / f"{args.section}_{args.profile}_runs.csv"

@@ -27,14 +27,14 @@ def test_classifiers_beat_chance_on_the_stand_in_and_are_cached():
     with dropout after every convolution, needs ~300 steps to leave chance level), in the
     project's cache, which notebook 04's smoke run shares (same xdist group, so whichever runs
     second loads them); a cache hit returns the same predictions."""
-    smoke = MNIST_SVHN_TEXT["smoke"]
-    train = load_mnist_svhn_text("train", svhn_size=smoke["svhn_size"], dups=smoke["dups"])
-    test = load_mnist_svhn_text("test", svhn_size=smoke["svhn_test_size"], dups=smoke["dups"])
-    first = mst_classifiers(train, test, epochs=smoke["classifier_epochs"])
+    data, evaluation = MNIST_SVHN_TEXT["smoke"].data, MNIST_SVHN_TEXT["smoke"].evaluation
+    train = load_mnist_svhn_text("train", svhn_size=data.svhn_size, dups=data.dups)
+    test = load_mnist_svhn_text("test", svhn_size=data.svhn_test_size, dups=data.dups)
+    first = mst_classifiers(train, test, epochs=evaluation.classifier_epochs)
     accuracy = {m: c.test_accuracy for m, c in first.items()}
     assert accuracy["MNIST"] > 0.8 and accuracy["Text"] > 0.9, accuracy
     assert accuracy["SVHN"] > 0.45, accuracy  # chance is ~0.2 (the most frequent digit, 1)
-    again = mst_classifiers(train, test, epochs=smoke["classifier_epochs"])
+    again = mst_classifiers(train, test, epochs=evaluation.classifier_epochs)
     xs, _ = test.batch(np.arange(50), np.random.default_rng(0))
     for m, x in zip(CLASSIFIERS, xs):
         assert again[m].train_seconds == 0.0 and again[m].test_accuracy == accuracy[m]

@@ -1,97 +1,241 @@
-"""Profiles (smoke | quick | paper) and per-section settings.
+"""Typed, frozen configurations per section and profile (smoke | quick | paper).
 
-A profile changes sizes (data, epochs, widths, repetitions), never logic: every profile runs the
-same code. ``paper`` follows the paper (App. M, Table 17) and, where it is silent, the official
-code (linear: batch 500, Adam 1e-3, element-wise clipping at 100, 4000 epochs; non-linear
-identifiable models: batch 250, Adam 5e-4, element-wise clipping at 1000, 4000 epochs).
+A section's configuration has five groups, each a frozen dataclass:
+
+* ``data``: what data is drawn or loaded (sizes, generator parameters);
+* ``model``: the architecture (widths, mixture sizes);
+* ``training``: the optimisation (epochs, batch, learning rate, clipping, repetitions);
+* ``evaluation``: how trained models are evaluated (Monte Carlo samples, IS particles, sizes);
+* ``grid``: which trainings the notebook runs (rows, betas).
+
+A trained model's cache key covers ``data``, ``model`` and ``training`` only (``cache_parts``),
+plus the condition that training was run for: changing an evaluation setting or the grid never
+retrains a model that exists.
+
+A profile changes sizes, never logic: every profile runs the same code. ``paper`` follows the
+paper (App. M, Tables 17-20, App. P) and, where it is silent, the official code (linear: batch
+500, Adam 1e-3, element-wise clipping at 100, 4000 epochs; non-linear identifiable models: batch
+250, Adam 5e-4, element-wise clipping at 1000, 4000 epochs). ``quick`` and ``smoke`` are built
+from ``paper`` with ``dataclasses.replace`` (``SectionConfig.replace``), so every difference
+from the paper is written where the profile is defined.
 """
 
 from __future__ import annotations
 
-PROFILES = ("smoke", "quick", "paper")
+import dataclasses
+from dataclasses import dataclass, fields
 
-# Linear-Gaussian section (Section 5.1, App. M, Tables 1, 5, 6, Figures 3-5).
+PROFILES = ("smoke", "quick", "paper")
+GROUPS = ("data", "model", "training", "evaluation", "grid")
+
+
+@dataclass(frozen=True)
+class SectionConfig:
+    """Base class of a section's configuration: the five groups of the module docstring."""
+
+    def replace(self, **overrides) -> SectionConfig:
+        """A copy with settings replaced by their (flat) names; an unknown name raises a
+        ``ValueError`` listing the known ones."""
+        where = {f.name: group for group in GROUPS for f in fields(getattr(self, group))}
+        unknown = sorted(set(overrides) - set(where))
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}; known: {sorted(where)}")
+        changes = {}
+        for group in GROUPS:
+            mine = {k: v for k, v in overrides.items() if where[k] == group}
+            if mine:
+                changes[group] = dataclasses.replace(getattr(self, group), **mine)
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """Every setting by its flat name (for display)."""
+        return {
+            k: v for group in GROUPS for k, v in dataclasses.asdict(getattr(self, group)).items()
+        }
+
+    def cache_parts(self) -> dict:
+        """What determines a trained model: the data, model and training groups."""
+        return {g: dataclasses.asdict(getattr(self, g)) for g in ("data", "model", "training")}
+
+
+def profile_config(profiles: dict, profile: str, **overrides) -> SectionConfig:
+    """The configuration of ``profile`` in ``profiles`` with keyword overrides."""
+    if profile not in profiles:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
+    return profiles[profile].replace(**overrides)
+
+
+def _nothing():
+    return ()
+
+
+# --------------------------------------------------------------------------------------------
+# Linear-Gaussian section (Section 5.1, App. M, Tables 1, 5, 6, Figures 3-5)
+@dataclass(frozen=True)
+class LinearData:
+    num_datasets: int  # independent ground truths (the paper's repetitions)
+    n_train: int
+    n_test: int
+    latent_dim: int  # D (shared latent); the private-latent model uses private_latent_dim
+    num_modalities: int
+    dim_low: int  # D_s is drawn uniformly from dim_low..dim_high
+    dim_high: int
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    hidden_experts: int  # encoder width for PoE/MoE (Table 17a)
+    hidden_pooling: int  # encoder and aggregator width for SumPooling/SelfAttention
+    hidden_private: int  # widths of the private-latent models (Table 18)
+    private_latent_dim: int  # shared = private latent size of the private-latent models
+
+
+@dataclass(frozen=True)
+class Training:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    clip_value: float  # element-wise gradient clipping (optax.clip), as the official code
+
+
+@dataclass(frozen=True)
+class LinearEvaluation:
+    eval_samples: int  # Monte Carlo draws of S ~ rho and z for the bound and rate/distortion
+
+
+@dataclass(frozen=True)
+class BetaGrid:
+    betas: tuple[float, ...]  # betas trained for the beta sweep (Figure 5)
+
+
+@dataclass(frozen=True)
+class LinearConfig(SectionConfig):
+    data: LinearData
+    model: LinearModel
+    training: Training
+    evaluation: LinearEvaluation
+    grid: BetaGrid
+
+
+LINEAR_PAPER = LinearConfig(
+    LinearData(5, 5000, 5000, 30, 5, 30, 60),
+    LinearModel(hidden_experts=512, hidden_pooling=256, hidden_private=128, private_latent_dim=10),
+    Training(epochs=4000, batch_size=500, learning_rate=1e-3, clip_value=100.0),
+    LinearEvaluation(eval_samples=16),
+    BetaGrid((0.1, 1.0, 4.0)),
+)
 LINEAR = {
-    "paper": dict(
-        num_datasets=5,
-        n_train=5000,
-        n_test=5000,
-        latent_dim=30,
-        num_modalities=5,
-        dim_low=30,
-        dim_high=60,
-        epochs=4000,
-        batch_size=500,
-        learning_rate=1e-3,
-        hidden_experts=512,
-        hidden_pooling=256,
-        hidden_private=128,
-        private_latent_dim=10,
-        eval_samples=16,
-        betas=(0.1, 1.0, 4.0),
-    ),
+    "paper": LINEAR_PAPER,
     # quick: fewer and smaller data sets, narrower networks (width 128 instead of 512 / 256)
-    # and a 3x larger learning rate, so that all 34 trainings fit in minutes on 2 CPU cores.
-    "quick": dict(
+    # and a 3x larger learning rate, so that all 34 trainings fit in minutes on 2 CPU cores
+    "quick": LINEAR_PAPER.replace(
         num_datasets=2,
         n_train=2000,
         n_test=500,
-        latent_dim=30,
-        num_modalities=5,
-        dim_low=30,
-        dim_high=60,
         epochs=40,
         batch_size=250,
         learning_rate=3e-3,
         hidden_experts=128,
         hidden_pooling=128,
         hidden_private=64,
-        private_latent_dim=10,
         eval_samples=4,
-        betas=(0.1, 1.0, 4.0),
     ),
-    "smoke": dict(
+    "smoke": LINEAR_PAPER.replace(
         num_datasets=2,
         n_train=200,
         n_test=100,
         latent_dim=6,
-        num_modalities=5,
         dim_low=6,
         dim_high=9,
         epochs=2,
         batch_size=50,
-        learning_rate=1e-3,
         hidden_experts=16,
         hidden_pooling=16,
         hidden_private=16,
         private_latent_dim=2,
         eval_samples=2,
-        betas=(0.1, 1.0, 4.0),
     ),
 }
 
 
-# Non-linear identifiable models (Section 5.2, App. N, Tables 2, 7, 8, 19, 20). Shared keys:
-# repetitions (independent data sets + initialisations, vmapped), n_train/n_test, the
-# generator's sizes, optimisation, network widths (encoder hidden width for PoE/MoE and for the
-# learned aggregators, aggregator width P = embedding width), K of the GMM prior and of the
-# mixture encoders, IS particles for the LLH, and the betas / missing rates trained together.
-_IDENTIFIABLE_PAPER = dict(
-    repetitions=4,
-    n_train=5000,
-    n_test=5000,
-    epochs=4000,
-    batch_size=250,
-    learning_rate=5e-4,
-    clip_value=1000.0,
-    prior_components=5,
-    mixture_components=5,
-    eval_samples=16,
+# --------------------------------------------------------------------------------------------
+# Non-linear identifiable models (Section 5.2, App. N, Tables 2, 7, 8, 19, 20)
+@dataclass(frozen=True)
+class LabelData:
+    """The label model (Section 5.2): a D-dim continuous modality and its label."""
+
+    repetitions: int  # independent data sets + initialisations, trained as one program
+    n_train: int
+    n_test: int
+    num_labels: int  # K
+    latent_dim: int  # D = D_1
+    noise_std: float  # sigma of the continuous modality
+    etas: tuple[float, ...] = (0.0,)  # missing rates (the label model has none)
+
+
+@dataclass(frozen=True)
+class FiveModalityData:
+    """Five continuous modalities (Section 5.2), each missing at rate eta (MCAR, App. I)."""
+
+    repetitions: int
+    n_train: int
+    n_test: int
+    num_modalities: int
+    latent_dim: int  # D
+    modality_dim: int  # D_s
+    num_labels: int  # K, mixture components of the true prior
+    noise_std: float
+    etas: tuple[float, ...]  # missing rates trained together (Tables 8 and 2)
+
+
+@dataclass(frozen=True)
+class IdentifiableModel:
+    hidden_experts: int  # encoder width for PoE/MoE
+    hidden_pooling: int  # encoder output and aggregator width P of the learned aggregators
+    prior_components: int  # K of the GMM prior
+    mixture_components: int  # K of the Mixture aggregators
+
+
+@dataclass(frozen=True)
+class IdentifiableTraining(Training):
+    betas: tuple[float, ...] = (1.0,)  # trained together with the repetitions (Table 7 MCC)
+
+
+@dataclass(frozen=True)
+class IdentifiableEvaluation:
+    eval_samples: int  # draws of S ~ rho and z for the lower bound
+    llh_particles: int  # importance-sampling particles for the LLH
+
+
+@dataclass(frozen=True)
+class RowGrid:
+    pass
+
+
+@dataclass(frozen=True)
+class AuxLabelConfig(SectionConfig):
+    data: LabelData
+    model: IdentifiableModel
+    training: IdentifiableTraining
+    evaluation: IdentifiableEvaluation
+    grid: RowGrid = RowGrid()
+
+
+@dataclass(frozen=True)
+class FiveModalitiesConfig(SectionConfig):
+    data: FiveModalityData
+    model: IdentifiableModel
+    training: IdentifiableTraining
+    evaluation: IdentifiableEvaluation
+    grid: RowGrid = RowGrid()
+
+
+_IDENTIFIABLE_TRAINING = IdentifiableTraining(
+    epochs=4000, batch_size=250, learning_rate=5e-4, clip_value=1000.0
 )
-# reduced runs share these: 2 repetitions (smoke: also tiny data and networks)
-_IDENTIFIABLE_QUICK = dict(_IDENTIFIABLE_PAPER, repetitions=2)
-_IDENTIFIABLE_SMOKE = dict(
-    _IDENTIFIABLE_QUICK,
+# smoke: tiny data and networks, 2 epochs (shared by both sections)
+_SMOKE = dict(
+    repetitions=2,
     n_train=100,
     n_test=50,
     epochs=2,
@@ -101,56 +245,56 @@ _IDENTIFIABLE_SMOKE = dict(
     llh_particles=4,
     eval_samples=2,
 )
-# the label model (Section 5.2): K = 5 labels, D = D_1 = 2, sigma = 0.1; MCC at two betas
-_LABEL_MODEL = dict(num_labels=5, latent_dim=2, noise_std=0.1, betas=(1.0, 0.1))
-AUX_LABEL = {
-    "paper": dict(
-        _IDENTIFIABLE_PAPER,
-        **_LABEL_MODEL,
-        hidden_experts=128,
-        hidden_pooling=128,
-        llh_particles=64,
+AUX_LABEL_PAPER = AuxLabelConfig(
+    LabelData(repetitions=4, n_train=5000, n_test=5000, num_labels=5, latent_dim=2, noise_std=0.1),
+    IdentifiableModel(
+        hidden_experts=128, hidden_pooling=128, prior_components=5, mixture_components=5
     ),
+    dataclasses.replace(_IDENTIFIABLE_TRAINING, betas=(1.0, 0.1)),
+    IdentifiableEvaluation(eval_samples=16, llh_particles=64),
+)
+AUX_LABEL = {
+    "paper": AUX_LABEL_PAPER,
     # quick: 2/5 of the data, 1.25% of the paper's updates (1000 instead of 80,000) at a 4x
     # larger learning rate, half-width networks, 2 repetitions: fits ~6 minutes on 2 CPU cores
-    "quick": dict(
-        _IDENTIFIABLE_QUICK,
-        **_LABEL_MODEL,
+    "quick": AUX_LABEL_PAPER.replace(
+        repetitions=2,
         n_train=2000,
         n_test=1000,
         epochs=125,
         learning_rate=2e-3,
         hidden_experts=64,
         hidden_pooling=64,
-        llh_particles=64,
         eval_samples=4,
     ),
-    "smoke": dict(_IDENTIFIABLE_SMOKE, **_LABEL_MODEL),
+    "smoke": AUX_LABEL_PAPER.replace(**_SMOKE),
 }
-# five modalities (Section 5.2): M = K = 5, D = 10, D_s = 25, sigma = 0.5; eta = 0 and 0.5
-_FIVE_MODEL = dict(
-    num_modalities=5,
-    latent_dim=10,
-    modality_dim=25,
-    num_labels=5,
-    noise_std=0.5,
-    etas=(0.0, 0.5),
+FIVE_MODALITIES_PAPER = FiveModalitiesConfig(
+    # D = 10 (the main text and the official code; Table 20's "D = 25" is the modality size)
+    FiveModalityData(
+        repetitions=4,
+        n_train=5000,
+        n_test=5000,
+        num_modalities=5,
+        latent_dim=10,
+        modality_dim=25,
+        num_labels=5,
+        noise_std=0.5,
+        etas=(0.0, 0.5),
+    ),
+    # Table 20: encoders 512 wide for PoE/MoE, 256 for the learned aggregators
+    IdentifiableModel(
+        hidden_experts=512, hidden_pooling=256, prior_components=5, mixture_components=5
+    ),
+    _IDENTIFIABLE_TRAINING,
+    IdentifiableEvaluation(eval_samples=16, llh_particles=512),
 )
 FIVE_MODALITIES = {
-    # Table 20: encoders 512 wide for PoE/MoE, 256 for the learned aggregators; D = 10 (the
-    # main text and the official code; Table 20's "D = 25" is the modality dimension)
-    "paper": dict(
-        _IDENTIFIABLE_PAPER,
-        **_FIVE_MODEL,
-        hidden_experts=512,
-        hidden_pooling=256,
-        llh_particles=512,
-    ),
+    "paper": FIVE_MODALITIES_PAPER,
     # quick: 300 updates (the paper: 80,000) at a 6x larger learning rate, networks 1/8 as
     # wide, 2 repetitions, 500 test points, 32 particles: fits ~6 minutes on 2 CPU cores
-    "quick": dict(
-        _IDENTIFIABLE_QUICK,
-        **_FIVE_MODEL,
+    "quick": FIVE_MODALITIES_PAPER.replace(
+        repetitions=2,
         n_train=1500,
         n_test=500,
         epochs=50,
@@ -162,103 +306,125 @@ FIVE_MODALITIES = {
     ),
     # smoke: three small modalities (compilation time grows with M: one encoder and decoder
     # per modality)
-    "smoke": dict(
-        _IDENTIFIABLE_SMOKE,
-        **dict(_FIVE_MODEL, num_modalities=3, latent_dim=3, modality_dim=5),
+    "smoke": FIVE_MODALITIES_PAPER.replace(
+        **_SMOKE, num_modalities=3, latent_dim=3, modality_dim=5
     ),
 }
 
-# MNIST-SVHN-Text (Section 5.3, App. O-Q): data and evaluation classifiers. ``svhn`` is "real"
-# (downloaded, checksummed) or "standin" (synthetic street numbers, offline); ``svhn_size`` /
-# ``svhn_test_size`` keep the first SVHN images of each split (None: all); ``dups`` is MoPoE's
-# number of random matchings per label (20: ~1.12 M training and 200 k test triples).
-# Models (App. P): Adam with a cosine decay 5e-4 -> 1e-4, batch 250, 100 epochs; evaluation on
-# ``eval_size`` test triples (IS with ``llh_particles``), latent classifiers fitted on
-# ``latent_train_size`` training triples. ``rows`` / ``private_rows`` are the aggregations
-# trained by default (any subset of ``experiments.mnist_svhn_text.SHARED_ROWS`` /
-# ``PRIVATE_ROWS``), ``beta_rows`` those also trained with beta in ``betas`` (Tables 9, 13, 14).
-_MST_MODELS_PAPER = dict(
-    train_size=None,  # None: every training triple; a number: a random subset of that size
-    epochs=100,
-    batch_size=250,
-    learning_rate=5e-4,
-    final_learning_rate=1e-4,
-    clip_value=1e6,
-    repetitions=1,
-    rows=("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention"),
-    private_rows=("PoE+", "SumPooling", "SelfAttention"),
-    beta_rows=("PoE+", "SumPooling"),
-    betas=(0.1, 4.0),
-    eval_size=10_000,
-    latent_train_size=10_000,
-    llh_particles=512,
-    particles_per_chunk=16,
+
+# --------------------------------------------------------------------------------------------
+# MNIST-SVHN-Text (Section 5.3, App. O-Q)
+@dataclass(frozen=True)
+class MSTData:
+    svhn: str  # "real" (downloaded, checksummed) or "standin" (synthetic street numbers)
+    svhn_size: int | None  # keep the first SVHN training images (None: all)
+    svhn_test_size: int | None  # keep the first SVHN test images (None: all)
+    dups: int  # MoPoE's random matchings per label (20: ~1.12 M training triples)
+    train_size: int | None  # None: every training triple; a number: a random subset
+
+
+@dataclass(frozen=True)
+class MSTModel:
+    """The architectures are fixed by Tables 21-22 (``sections.mnist_svhn_text``)."""
+
+
+@dataclass(frozen=True)
+class MSTTraining(Training):
+    final_learning_rate: float = 1e-4  # end of the cosine decay (App. P: 5e-4 -> 1e-4)
+    repetitions: int = 1  # seeds per configuration
+
+
+@dataclass(frozen=True)
+class MSTEvaluation:
+    classifier_epochs: int  # epochs of each modality's coherence classifier
+    eval_size: int  # test triples for the log-likelihoods, coherence and latent accuracy
+    latent_train_size: int  # training triples the latent classifiers are fitted on
+    llh_particles: int  # importance-sampling particles
+    particles_per_chunk: int  # particles per decoder pass (memory bound)
+
+
+@dataclass(frozen=True)
+class MSTGrid:
+    rows: tuple[str, ...]  # shared-latent rows trained (``ROWS``)
+    private_rows: tuple[str, ...]  # private-latent rows trained (``PRIVATE_ROWS``)
+    beta_rows: tuple[str, ...]  # rows also trained at each of ``betas`` (Tables 9, 13, 14)
+    betas: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class MSTConfig(SectionConfig):
+    data: MSTData
+    model: MSTModel
+    training: MSTTraining
+    evaluation: MSTEvaluation
+    grid: MSTGrid
+
+
+MNIST_SVHN_TEXT_PAPER = MSTConfig(
+    MSTData(svhn="real", svhn_size=None, svhn_test_size=None, dups=20, train_size=None),
+    MSTModel(),
+    # App. P: Adam with a cosine decay 5e-4 -> 1e-4, batch 250, 100 epochs
+    MSTTraining(
+        epochs=100,
+        batch_size=250,
+        learning_rate=5e-4,
+        clip_value=1e6,
+        final_learning_rate=1e-4,
+        repetitions=1,
+    ),
+    MSTEvaluation(
+        classifier_epochs=5,
+        eval_size=10_000,
+        latent_train_size=10_000,
+        llh_particles=512,
+        particles_per_chunk=16,
+    ),
+    MSTGrid(
+        rows=("PoE", "PoE+", "MoE", "MoE+", "SumPooling", "SelfAttention"),
+        private_rows=("PoE+", "SumPooling", "SelfAttention"),
+        beta_rows=("PoE+", "SumPooling"),
+        betas=(0.1, 4.0),
+    ),
 )
 MNIST_SVHN_TEXT = {
-    "paper": dict(
-        svhn="real",
-        svhn_size=None,
-        svhn_test_size=None,
-        dups=20,
-        classifier_epochs=5,
-        **_MST_MODELS_PAPER,
-    ),
+    "paper": MNIST_SVHN_TEXT_PAPER,
     # quick: the offline stand-in (30,000 / 5,000 rendered images, ~30 s once, then cached);
     # classifiers see the 30,000 images of each modality the triples use (3 epochs gave 97.9 %
     # on MNIST, 90.9 % on the stand-in; 5 epochs for >= 98 %)
-    "quick": dict(
+    "quick": MNIST_SVHN_TEXT_PAPER.replace(
         svhn="standin",
         svhn_size=30_000,
         svhn_test_size=5_000,
         dups=1,
-        classifier_epochs=5,
-        **dict(
-            _MST_MODELS_PAPER,
-            epochs=2,
-            learning_rate=1e-3,
-            final_learning_rate=2e-4,
-            rows=("PoE", "SumPooling", "SelfAttention"),
-            private_rows=(),
-            beta_rows=(),
-            eval_size=1000,
-            latent_train_size=2000,
-            llh_particles=16,
-        ),
+        epochs=2,
+        learning_rate=1e-3,
+        final_learning_rate=2e-4,
+        rows=("PoE", "SumPooling", "SelfAttention"),
+        private_rows=(),
+        beta_rows=(),
+        eval_size=1000,
+        latent_train_size=2000,
+        llh_particles=16,
     ),
     # smoke: 6,000 / 500 stand-in images; the SVHN classifier (dropout after every
     # convolution) needs ~300 steps to leave chance level, hence 8 short epochs
-    "smoke": dict(
+    "smoke": MNIST_SVHN_TEXT_PAPER.replace(
         svhn="standin",
         svhn_size=6_000,
         svhn_test_size=500,
         dups=1,
         classifier_epochs=8,
-        **dict(
-            _MST_MODELS_PAPER,
-            train_size=1000,
-            epochs=1,
-            batch_size=100,
-            learning_rate=1e-3,
-            final_learning_rate=1e-3,
-            rows=("PoE",),
-            private_rows=("SumPooling",),
-            beta_rows=(),
-            eval_size=200,
-            latent_train_size=300,
-            llh_particles=4,
-            particles_per_chunk=4,
-        ),
+        train_size=1000,
+        epochs=1,
+        batch_size=100,
+        learning_rate=1e-3,
+        final_learning_rate=1e-3,
+        rows=("PoE",),
+        private_rows=("SumPooling",),
+        beta_rows=(),
+        eval_size=200,
+        latent_train_size=300,
+        llh_particles=4,
+        particles_per_chunk=4,
     ),
 }
-
-
-def profile_settings(section: dict, profile: str, **overrides) -> dict:
-    """The settings of ``profile`` for a section, with keyword overrides (unknown keys raise)."""
-    if profile not in section:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
-    settings = dict(section[profile])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update(overrides)
-    return settings

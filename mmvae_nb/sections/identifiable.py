@@ -52,7 +52,7 @@ from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
-from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_settings
+from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
 from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
 SECTIONS = {"aux_label": AUX_LABEL, "five_modalities": FIVE_MODALITIES}
@@ -95,38 +95,41 @@ class IdentifiableExperiment:
     def __post_init__(self):
         if self.section not in SECTIONS:
             raise ValueError(f"unknown section {self.section!r}; choose one of {list(SECTIONS)}")
-        self.settings = profile_settings(SECTIONS[self.section], self.profile, **self.overrides)
-        s = self.settings
+        self.config = profile_config(SECTIONS[self.section], self.profile, **self.overrides)
+        cfg = self.config
         self.conditions = [
             Condition(r, float(beta), float(eta))
-            for beta in s.get("betas", (1.0,))
-            for eta in s.get("etas", (0.0,))
-            for r in range(s["repetitions"])
+            for beta in cfg.training.betas
+            for eta in cfg.data.etas
+            for r in range(cfg.data.repetitions)
         ]
         drawn = {}
         for c in self.conditions:
             if (c.repetition, c.eta) not in drawn:
                 drawn[c.repetition, c.eta] = self._sample(c.repetition, c.eta)
         self.train_data = [
-            drawn[c.repetition, c.eta].subset(slice(0, s["n_train"])) for c in self.conditions
+            drawn[c.repetition, c.eta].subset(slice(0, cfg.data.n_train)) for c in self.conditions
         ]
         self.test_data = [
-            drawn[c.repetition, c.eta].subset(slice(s["n_train"], None)) for c in self.conditions
+            drawn[c.repetition, c.eta].subset(slice(cfg.data.n_train, None))
+            for c in self.conditions
         ]
 
     def _sample(self, repetition: int, eta: float) -> IdentifiableData:
-        s, seed = self.settings, self.seed * 1000 + repetition
-        n = s["n_train"] + s["n_test"]
+        cfg, seed = self.config, self.seed * 1000 + repetition
+        n = cfg.data.n_train + cfg.data.n_test
         if self.section == "aux_label":
-            return sample_auxiliary_label(seed, n, s["num_labels"], s["latent_dim"], s["noise_std"])
+            return sample_auxiliary_label(
+                seed, n, cfg.data.num_labels, cfg.data.latent_dim, cfg.data.noise_std
+            )
         return sample_five_modalities(
             seed,
             n,
-            s["num_modalities"],
-            s["latent_dim"],
-            s["modality_dim"],
-            s["num_labels"],
-            s["noise_std"],
+            cfg.data.num_modalities,
+            cfg.data.latent_dim,
+            cfg.data.modality_dim,
+            cfg.data.num_labels,
+            cfg.data.noise_std,
             eta,
         )
 
@@ -164,44 +167,44 @@ class IdentifiableExperiment:
     def model_factory(self, aggregation: str, prior: str):
         """``make(key, _) -> MultimodalVAE`` with the encoders of Table 19 (label model) or
         Table 20 (five modalities) and the decoders of ``models.MLPDecoder``."""
-        s, data = self.settings, self.train_data[0]
+        cfg, data = self.config, self.train_data[0]
         spec = aggregator_spec(aggregation)
         experts = spec.expert_embedding
-        width = s["hidden_experts"] if experts else s["hidden_pooling"]
-        options = {"hidden_dim": s["hidden_pooling"]} if spec.learnable else {}
+        width = cfg.model.hidden_experts if experts else cfg.model.hidden_pooling
+        options = {"hidden_dim": cfg.model.hidden_pooling} if spec.learnable else {}
         if "num_components" in spec.options and spec.mixture_output:
-            options["num_components"] = s["mixture_components"]
+            options["num_components"] = cfg.model.mixture_components
         # label model: fixed decoder scale (the true sigma, as the official code); five
         # modalities: learned per-feature scales
-        noise_std = s["noise_std"] if self.section == "aux_label" else None
+        noise_std = cfg.data.noise_std if self.section == "aux_label" else None
 
         def make(key, _args):
             return mlp_vae(
                 data.modality_dims,
-                s["latent_dim"],
+                cfg.data.latent_dim,
                 aggregation,
                 rngs=nnx.Rngs(key),
                 encoder_hidden=(width, width),
-                embedding_dim=None if experts else s["hidden_pooling"],
+                embedding_dim=None if experts else cfg.model.hidden_pooling,
                 aggregator_options=options,
                 decoder="mlp",
                 likelihoods=data.likelihoods,
                 noise_std=noise_std,
                 prior=prior,
-                prior_components=s["prior_components"],
+                prior_components=cfg.model.prior_components,
             )
 
         return make
 
     def train_config(self, bound: str) -> TrainConfig:
-        s = self.settings
+        cfg = self.config
         return TrainConfig(
             bound=bound,
             beta=tuple(c.beta for c in self.conditions),
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            learning_rate=s["learning_rate"],
-            clip_value=s["clip_value"],
+            epochs=cfg.training.epochs,
+            batch_size=cfg.training.batch_size,
+            learning_rate=cfg.training.learning_rate,
+            clip_value=cfg.training.clip_value,
             seed=self.seed,
         )
 
@@ -210,7 +213,13 @@ class IdentifiableExperiment:
         config = self.train_config(bound)
         xs, present = self.stacked("train")
         key = config_hash(
-            self.section, self.settings, self.seed, self.conditions, aggregation, prior, config
+            self.section,
+            self.config.cache_parts(),
+            self.seed,
+            self.conditions,
+            aggregation,
+            prior,
+            config,
         )
         return train_replicas(
             self.model_factory(aggregation, prior),
@@ -227,7 +236,7 @@ class IdentifiableExperiment:
     def evaluate(self, trained: TrainedModels, aggregation: str, prior: str, bound: str):
         """Per-condition metrics on the test split (one row each) and, for the first
         condition, the test points' inferred latents and reconstructions (for the figures)."""
-        s = self.settings
+        cfg = self.config
         xs, present = self.stacked("test")
         rows, example = [], None
         for r, condition in enumerate(self.conditions):
@@ -239,8 +248,8 @@ class IdentifiableExperiment:
                 jax.random.key(10_000 + r),
                 graphdef=graphdef,
                 bound=bound,
-                num_samples=s["eval_samples"],
-                num_particles=s["llh_particles"],
+                num_samples=cfg.evaluation.eval_samples,
+                num_particles=cfg.evaluation.llh_particles,
             )
             test = self.test_data[r]
             observed = test.present.any(axis=1)

@@ -43,7 +43,7 @@ from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
-from mmvae_nb.sections.config import LINEAR, profile_settings
+from mmvae_nb.sections.config import LINEAR, profile_config
 from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
@@ -65,47 +65,47 @@ class LinearExperiment:
     overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.settings = profile_settings(LINEAR, self.profile, **self.overrides)
-        s = self.settings
+        self.config = profile_config(LINEAR, self.profile, **self.overrides)
+        cfg = self.config
         self.train_data: list[LinearGaussianData] = []
         self.test_data: list[LinearGaussianData] = []
-        for r in range(s["num_datasets"]):
+        for r in range(cfg.data.num_datasets):
             dims = draw_modality_dims(
-                self.seed * 1000 + r, s["num_modalities"], s["dim_low"], s["dim_high"]
+                self.seed * 1000 + r, cfg.data.num_modalities, cfg.data.dim_low, cfg.data.dim_high
             )
             data = sample_linear_gaussian(
                 self.seed * 1000 + r,
-                s["n_train"] + s["n_test"],
-                s["latent_dim"],
+                cfg.data.n_train + cfg.data.n_test,
+                cfg.data.latent_dim,
                 dims,
                 noise_std=1.0,
                 sparse=self.sparse,
             )
-            self.train_data.append(data.subset(slice(0, s["n_train"])))
-            self.test_data.append(data.subset(slice(s["n_train"], None)))
-        self.mle = [linear_gaussian_mle(d.xs, s["latent_dim"]) for d in self.train_data]
+            self.train_data.append(data.subset(slice(0, cfg.data.n_train)))
+            self.test_data.append(data.subset(slice(cfg.data.n_train, None)))
+        self.mle = [linear_gaussian_mle(d.xs, cfg.data.latent_dim) for d in self.train_data]
         # per-data-set references shared by every configuration: computed once
         self.test_llh_mle = [
             linear_gaussian_log_likelihood(d.xs, *mle).mean()
             for d, mle in zip(self.test_data, self.mle)
         ]
-        self.mcc_ceiling = [self.true_posterior_mcc(r) for r in range(s["num_datasets"])]
+        self.mcc_ceiling = [self.true_posterior_mcc(r) for r in range(cfg.data.num_datasets)]
         # Pad every modality to the largest possible D_s, so that dense and sparse settings
         # (and every profile run) share one compiled program per aggregator x bound.
-        self.padded_dims = (s["dim_high"],) * s["num_modalities"]
+        self.padded_dims = (cfg.data.dim_high,) * cfg.data.num_modalities
 
     # ------------------------------------------------------------------ data
     @property
     def num_replicas(self) -> int:
-        return self.settings["num_datasets"]
+        return self.config.data.num_datasets
 
     @property
     def batch_size(self) -> int:
-        return self.settings["batch_size"]
+        return self.config.training.batch_size
 
     @property
     def n_train(self) -> int:
-        return self.settings["n_train"]
+        return self.config.data.n_train
 
     def stacked(self, split: str = "train"):
         """``xs`` (list of (R, N, max D_s) zero-padded arrays) and ``present`` (R, N, M)."""
@@ -132,19 +132,19 @@ class LinearExperiment:
     def model_factory(self, aggregation: str):
         """``make(key, replica_args) -> MultimodalVAE`` with the architecture of Table 17
         (shared latents) or Table 18 (``"... (equivariant)"``: shared + private latents)."""
-        s = self.settings
+        cfg = self.config
         spec = aggregator_spec(aggregation)
         experts = spec.expert_embedding
         if spec.private_latents:
             # Table 18: shared and private latents of equal size; one encoder per modality
             # outputs both the shared and the private features (the paper's PoE has two).
-            shared, private = s["private_latent_dim"], s["private_latent_dim"]
-            width = s["hidden_experts"] if experts else s["hidden_private"]
-            pooling = s["hidden_private"]
+            shared, private = cfg.model.private_latent_dim, cfg.model.private_latent_dim
+            width = cfg.model.hidden_experts if experts else cfg.model.hidden_private
+            pooling = cfg.model.hidden_private
         else:
-            shared, private = s["latent_dim"], 0
-            width = s["hidden_experts"] if experts else s["hidden_pooling"]
-            pooling = s["hidden_pooling"]
+            shared, private = cfg.data.latent_dim, 0
+            width = cfg.model.hidden_experts if experts else cfg.model.hidden_pooling
+            pooling = cfg.model.hidden_pooling
 
         options = {"hidden_dim": pooling} if "hidden_dim" in spec.options else {}
 
@@ -164,19 +164,26 @@ class LinearExperiment:
         return make
 
     def train_config(self, bound: str, beta: float = 1.0) -> TrainConfig:
-        s = self.settings
+        cfg = self.config
         return TrainConfig(
             bound=bound,
             beta=beta,
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            learning_rate=s["learning_rate"],
+            epochs=cfg.training.epochs,
+            batch_size=cfg.training.batch_size,
+            learning_rate=cfg.training.learning_rate,
+            clip_value=cfg.training.clip_value,
             seed=self.seed,
         )
 
     def cache_key(self, aggregation: str, config: TrainConfig) -> str:
         return config_hash(
-            "linear", self.settings, self.sparse, self.seed, self.padded_dims, aggregation, config
+            "linear",
+            self.config.cache_parts(),
+            self.sparse,
+            self.seed,
+            self.padded_dims,
+            aggregation,
+            config,
         )
 
     def train(self, aggregation, bound, beta=1.0, *, force_retrain=False, progress=True):
@@ -218,7 +225,7 @@ class LinearExperiment:
                 present[r],
                 key,
                 bound,
-                self.settings["eval_samples"],
+                self.config.evaluation.eval_samples,
             )
             test = self.test_data[r]
             W, b = self.learned_decoder(model, r)
@@ -261,7 +268,7 @@ class LinearExperiment:
         test = self.test_data[replica]
         tokens = model.embed(xs, present)
         mean, cov = linear_gaussian_posterior(test.xs, W, b, sigma)
-        samples = 16 * self.settings["eval_samples"]  # Monte Carlo only for MoE (mixtures)
+        samples = 16 * self.config.evaluation.eval_samples  # Monte Carlo only for MoE (mixtures)
         full = kl_to_full_gaussian(model.encode(tokens, present), mean, cov, key, samples).mean()
         uni = []
         for s, mask in enumerate(unimodal_masks(present)):

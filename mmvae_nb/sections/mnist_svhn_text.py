@@ -51,7 +51,7 @@ from mmvae_nb.models.mst_nets import (
     TextEncoder,
 )
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
-from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_settings
+from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
 from mmvae_nb.training.streaming import train_streaming
 from mmvae_nb.training.trainer import TrainConfig, config_hash
 
@@ -145,14 +145,14 @@ class MSTSetup:
     progress: bool = False
 
     def __post_init__(self):
-        self.settings = profile_settings(MNIST_SVHN_TEXT, self.profile, **self.overrides)
+        self.config = profile_config(MNIST_SVHN_TEXT, self.profile, **self.overrides)
 
     def _load(self, split: str, size) -> MnistSvhnText:
-        s = self.settings
+        cfg = self.config
         return load_mnist_svhn_text(
             split,
-            s["svhn"],
-            dups=s["dups"],
+            cfg.data.svhn,
+            dups=cfg.data.dups,
             svhn_size=size,
             seed=self.seed,
             progress=self.progress,
@@ -160,11 +160,11 @@ class MSTSetup:
 
     @cached_property
     def train(self) -> MnistSvhnText:
-        return self._load("train", self.settings["svhn_size"])
+        return self._load("train", self.config.data.svhn_size)
 
     @cached_property
     def test(self) -> MnistSvhnText:
-        return self._load("test", self.settings["svhn_test_size"])
+        return self._load("test", self.config.data.svhn_test_size)
 
     @property
     def dataset(self) -> str:
@@ -174,7 +174,7 @@ class MSTSetup:
         """How much of each split is real: images per modality and their source."""
         rows = []
         for data in (self.train, self.test):
-            svhn_real = self.settings["svhn"] == "real"
+            svhn_real = self.config.data.svhn == "real"
             rows += [
                 (data.split, "MNIST", len(np.unique(data.pairs[:, 0])), "real (LeCun et al.)"),
                 (
@@ -184,7 +184,7 @@ class MSTSetup:
                     "real (Netzer et al.)" if svhn_real else "synthetic stand-in",
                 ),
                 (data.split, "Text", len(data), "synthetic (MoPoE protocol)"),
-                (data.split, "triples", len(data), f"{self.settings['dups']} matchings per label"),
+                (data.split, "triples", len(data), f"{self.config.data.dups} matchings per label"),
             ]
         return pd.DataFrame(rows, columns=["split", "modality", "distinct examples", "source"])
 
@@ -201,7 +201,7 @@ class MSTSetup:
         return mst_classifiers(
             self.train,
             self.test,
-            epochs=self.settings["classifier_epochs"],
+            epochs=self.config.evaluation.classifier_epochs,
             seed=self.seed,
             progress=self.progress,
         )
@@ -306,44 +306,35 @@ class MSTExperiment(MSTSetup):
     force_retrain: bool = False
 
     def train_config(self, bound: str, beta: float, repetition: int) -> TrainConfig:
-        s = self.settings
+        cfg = self.config
         return TrainConfig(
             bound=bound,
             beta=float(beta),
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            learning_rate=s["learning_rate"],
-            clip_value=s["clip_value"],
+            epochs=cfg.training.epochs,
+            batch_size=cfg.training.batch_size,
+            learning_rate=cfg.training.learning_rate,
+            clip_value=cfg.training.clip_value,
             seed=1000 * self.seed + repetition,
         )
 
     @cached_property
     def training_data(self) -> MnistSvhnText:
-        size = self.settings["train_size"]
+        size = self.config.data.train_size
         return self.train if size is None else self.train.subset(size, seed=self.seed)
 
     def train_model(self, aggregation, bound, beta=1.0, private=False, repetition=0):
         """One trained model (cached by configuration hash): ``TrainedModels`` with 1 replica."""
         config = self.train_config(bound, beta, repetition)
-        s = self.settings
+        cfg = self.config
         key = config_hash(
-            "mst",
-            aggregation,
-            private,
-            config,
-            s["final_learning_rate"],
-            s["train_size"],
-            self.dataset,
-            s["svhn_size"],
-            s["dups"],
-            self.seed,
+            "mst", cfg.cache_parts(), aggregation, private, config, self.dataset, self.seed
         )
         block = "private" if private else "shared"
         return train_streaming(
             lambda k: make_mst_model(aggregation, rngs=nnx.Rngs(k), private=private),
             self.training_data,
             config,
-            final_learning_rate=s["final_learning_rate"],
+            final_learning_rate=cfg.training.final_learning_rate,
             cache_key=key,
             force_retrain=self.force_retrain,
             progress=self.progress,
@@ -355,15 +346,15 @@ class MSTExperiment(MSTSetup):
         """(test inputs, labels) on ``eval_size`` test triples and (train inputs, labels) on
         ``latent_train_size`` training triples; fixed text draws."""
         rng = np.random.default_rng(self.seed)
-        test = self.test.subset(min(self.settings["eval_size"], len(self.test)), self.seed)
-        train = self.train.subset(min(self.settings["latent_train_size"], len(self.train)))
+        test = self.test.subset(min(self.config.evaluation.eval_size, len(self.test)), self.seed)
+        train = self.train.subset(min(self.config.evaluation.latent_train_size, len(self.train)))
         return test.batch(np.arange(len(test)), rng), train.batch(np.arange(len(train)), rng)
 
     def evaluate(self, model, key) -> pd.DataFrame:
         """Every MST metric of one model as tidy rows: IS log-likelihoods (Table 3), conditional
         coherence from every uni- and bi-modal subset (Tables 4, 10), latent classification
         (Table 15), and the rate and distortion terms (Figure 2), unweighted."""
-        s = self.settings
+        cfg = self.config
         (xs, labels), train = self.evaluation_data
         k_llh, k_coh, k_lat = jax.random.split(key, 3)
         loglik = subset_log_likelihoods(
@@ -371,8 +362,8 @@ class MSTExperiment(MSTSetup):
             xs,
             MARGINALS,
             k_llh,
-            num_particles=s["llh_particles"],
-            particles_per_chunk=s["particles_per_chunk"],
+            num_particles=cfg.evaluation.llh_particles,
+            particles_per_chunk=cfg.evaluation.particles_per_chunk,
         )
         classifiers = [self.classifiers[m].predict for m in MODALITIES]
         coherence = conditional_coherence(
@@ -391,7 +382,7 @@ class MSTExperiment(MSTSetup):
     def run(self, aggregation, bound, beta=1.0, private=False) -> pd.DataFrame:
         """Train and evaluate every repetition of one configuration -> tidy rows."""
         frames = []
-        for r in range(self.settings["repetitions"]):
+        for r in range(self.config.training.repetitions):
             trained = self.train_model(aggregation, bound, beta, private, r)
             metrics = self.evaluate(trained.model(0), jax.random.key(1000 * self.seed + r))
             frames.append(
@@ -412,19 +403,19 @@ class MSTExperiment(MSTSetup):
     ) -> pd.DataFrame:
         """Every configuration of the profile (or the given rows): shared-latent rows at beta 1,
         private-latent rows at beta 1, and ``beta_rows`` at each beta in ``betas``."""
-        s = self.settings
+        cfg = self.config
         configs = [
-            (a, b, 1.0, False) for a in (s["rows"] if rows is None else rows) for b in bounds
+            (a, b, 1.0, False) for a in (cfg.grid.rows if rows is None else rows) for b in bounds
         ]
         configs += [
             (a, b, 1.0, True)
-            for a in (s["private_rows"] if private_rows is None else private_rows)
+            for a in (cfg.grid.private_rows if private_rows is None else private_rows)
             for b in bounds
         ]
         configs += [
             (a, b, beta, False)
-            for a in (s["beta_rows"] if beta_rows is None else beta_rows)
-            for beta in (s["betas"] if betas is None else betas)
+            for a in (cfg.grid.beta_rows if beta_rows is None else beta_rows)
+            for beta in (cfg.grid.betas if betas is None else betas)
             for b in bounds
         ]
         return pd.concat([self.run(*c) for c in configs], ignore_index=True)

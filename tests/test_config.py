@@ -1,0 +1,56 @@
+"""Typed configurations: profiles built by replacement, unknown keys refused, and cache keys
+that an evaluation setting or the grid does not change."""
+
+import dataclasses
+
+import pytest
+
+from mmvae_nb.sections.config import (
+    AUX_LABEL,
+    FIVE_MODALITIES,
+    LINEAR,
+    MNIST_SVHN_TEXT,
+    PROFILES,
+    profile_config,
+)
+from mmvae_nb.sections.linear import LinearExperiment
+from mmvae_nb.training.trainer import TrainConfig
+
+SECTIONS = [LINEAR, AUX_LABEL, FIVE_MODALITIES, MNIST_SVHN_TEXT]
+
+
+@pytest.mark.parametrize("profiles", SECTIONS)
+def test_every_profile_exists_and_is_frozen(profiles):
+    assert set(profiles) == set(PROFILES)
+    config = profiles["quick"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.training.epochs = 1  # type: ignore[misc]
+
+
+def test_overrides_go_to_their_group_and_unknown_ones_are_refused():
+    config = profile_config(LINEAR, "smoke", epochs=3, eval_samples=5)
+    assert config.training.epochs == 3 and config.evaluation.eval_samples == 5
+    assert config.data == LINEAR["smoke"].data
+    with pytest.raises(ValueError, match="unknown settings \\['epoch'\\]"):
+        profile_config(LINEAR, "smoke", epoch=3)
+    with pytest.raises(ValueError, match="unknown profile"):
+        profile_config(LINEAR, "fast")
+
+
+@pytest.mark.parametrize("profiles", SECTIONS)
+def test_cache_parts_exclude_evaluation_and_grid(profiles):
+    config = profiles["smoke"]
+    evaluation = dataclasses.fields(config.evaluation)[0].name
+    changed = config.replace(**{evaluation: 7})
+    assert changed.cache_parts() == config.cache_parts()
+    assert changed.as_dict()[evaluation] == 7
+    assert config.replace(epochs=99).cache_parts() != config.cache_parts()
+
+
+def test_an_evaluation_setting_does_not_change_a_models_cache_key():
+    base = LinearExperiment(profile="smoke")
+    other = LinearExperiment(profile="smoke", overrides={"eval_samples": 9})
+    retrained = LinearExperiment(profile="smoke", overrides={"learning_rate": 0.5})
+    config = TrainConfig(epochs=2, batch_size=50)
+    assert base.cache_key("PoE", config) == other.cache_key("PoE", config)
+    assert base.cache_key("PoE", config) != retrained.cache_key("PoE", config)
