@@ -19,7 +19,7 @@ from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.decoders import MLPDecoder
 from mmvae_nb.objectives.bounds import masked_bound, mixture_bound
-from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, claims, summarise
+from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, claims, section_tables
 
 
 def test_label_model_has_uniform_labels_and_a_one_hot_label_modality():
@@ -172,7 +172,7 @@ def test_experiment_trains_every_condition_and_summarises(tmp_path, monkeypatch)
     assert (again["train_seconds"] == 0).all()
     np.testing.assert_allclose(runs["llh"], again["llh"], rtol=1e-6)
     assert np.isfinite(runs[["llh", "lower_bound", "mcc"]].to_numpy()).all()
-    table = summarise(runs, "aux_label")["table07_aux_label"]
+    table = section_tables(runs, "aux_label")["table07_aux_label"]
     assert set(table["block"]) == {"standard_prior", "mixture_prior"}
     assert set(table.loc[table["metric"] == "llh", "beta"]) == {1.0}
     assert set(table.loc[table["metric"] == "mcc", "beta"]) == {1.0, 0.1}

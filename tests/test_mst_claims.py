@@ -3,7 +3,8 @@
 import pandas as pd
 
 from mmvae_nb.reporting.tables import KEY_COLUMNS
-from mmvae_nb.sections.mnist_svhn_text import claims, summarise
+from mmvae_nb.sections.mnist_svhn_text import TABLES, claims
+from mmvae_nb.sections.table_specs import summarise
 
 
 def _results(ours_llh, mixture_llh):
@@ -60,12 +61,12 @@ def test_cross_coherence_uses_only_inputs_without_the_target():
 
 def test_summaries_use_the_paper_schema():
     results = _results(-100.0, -120.0)
-    table = summarise(results, "table03_mst_loglik")
+    table = summarise(results, TABLES["table03_mst_loglik"])
     assert set(table.target) == {"M+S+T", "M", "S", "T"} and set(table.block) == {"shared"}
     assert set(table.columns) >= {*KEY_COLUMNS, "mean", "std", "n_runs"}
-    coherence = summarise(results, "table04_mst_coherence_unimodal")
+    coherence = summarise(results, TABLES["table04_mst_coherence_unimodal"])
     assert set(coherence.block) == {"main"} and len(coherence) == 2 * 2 * 3  # 3 (target, inputs)
-    assert summarise(results, "table10_mst_coherence_bimodal").empty
-    assert summarise(results, "table09_mst_loglik_beta").empty  # only beta = 1 was trained
+    assert summarise(results, TABLES["table10_mst_coherence_bimodal"]).empty
+    assert summarise(results, TABLES["table09_mst_loglik_beta"]).empty  # only beta = 1 was trained
     with_betas = pd.concat([results, results.assign(beta=0.1)])
-    assert set(summarise(with_betas, "table09_mst_loglik_beta").beta) == {0.1, 1.0}
+    assert set(summarise(with_betas, TABLES["table09_mst_loglik_beta"]).beta) == {0.1, 1.0}

@@ -44,6 +44,7 @@ from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import LINEAR, profile_config
+from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
@@ -301,21 +302,22 @@ def _evaluate_jit(state, xs, present, key, *, graphdef, bound, num_samples):
     return out
 
 
-def summarise(per_dataset: pd.DataFrame, table: int, metrics=("llh_gap", "bound_gap", "mcc")):
-    """Mean and std over data sets in the paper-table schema (one row per printed number)."""
-    long = per_dataset.melt(
-        id_vars=["aggregation", "bound", "beta", "replica"],
-        value_vars=list(metrics),
-        var_name="metric",
-    )
-    grouped = long.groupby(["aggregation", "bound", "beta", "metric"], sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
-    out.insert(0, "table", table)
-    out.insert(1, "block", "main")
-    out["prior"] = "standard"
-    out["target"] = ""
-    out["inputs"] = ""
-    return out
+_LINEAR_METRICS = ("llh_gap", "bound_gap", "mcc")
+# Tables 1, 5, 6 (App. M); the runs are the trainings at beta = 1
+TABLES = {
+    "table01_linear_dense": TableSpec(
+        1, "Multi-modal Gaussian model with dense decoders", _LINEAR_METRICS, {"beta": 1.0}
+    ),
+    "table05_linear_sparse": TableSpec(
+        5, "Multi-modal Gaussian model with sparse decoders", _LINEAR_METRICS, {"beta": 1.0}
+    ),
+    "table06_linear_sparse_equivariant": TableSpec(
+        6,
+        "Sparse decoders, permutation-equivariant encoders with private latents",
+        _LINEAR_METRICS,
+        {"beta": 1.0},
+    ),
+}
 
 
 def run_grid(
@@ -397,7 +399,7 @@ def claims(per_dataset: pd.DataFrame, table: int) -> pd.DataFrame:
     """The registry's claims on paper table ``table`` (1, 5 or 6), checked on ``summarise`` of
     ``per_dataset`` (``run_grid``'s rows; beta = 1)."""
     name = TABLE_NAMES[table]
-    summary = summarise(per_dataset[np.isclose(per_dataset["beta"], 1.0)], table)
+    summary = summarise(per_dataset, TABLES[name])
     return evaluate_claims([c for c in CLAIMS if c.table == name], {name: summary})
 
 

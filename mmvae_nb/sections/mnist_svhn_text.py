@@ -52,6 +52,7 @@ from mmvae_nb.models.mst_nets import (
 )
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
+from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.streaming import train_streaming
 from mmvae_nb.training.trainer import TrainConfig, config_hash
 
@@ -438,57 +439,72 @@ def _rate_distortion_means(model, xs, key, batch_size: int = 250, num_samples: i
     return {name: total / n for name, total in sums.items()}
 
 
-# which results make which paper table: (table, block filter, beta filter, metric, inputs filter)
+UNIMODAL, BIMODAL = ("M", "S", "T"), ("M+S", "M+T", "S+T")
+_SHARED_AT_ONE = {"block": "shared", "beta": 1.0}
+# which results make which paper table; Tables 3 and 15 keep the shared / private block, the
+# others print the paper's "main" block; beta tables show the aggregations trained at several
 TABLES = {
-    "table03_mst_loglik": (3, None, 1.0, "loglik", None),
-    "table04_mst_coherence_unimodal": (4, "shared", 1.0, "coherence", ("M", "S", "T")),
-    "table09_mst_loglik_beta": (9, "shared", None, "loglik", None),
-    "table10_mst_coherence_bimodal": (10, "shared", 1.0, "coherence", ("M+S", "M+T", "S+T")),
-    "table11_mst_private_coherence_unimodal": (11, "private", 1.0, "coherence", ("M", "S", "T")),
-    "table12_mst_private_coherence_bimodal": (
+    "table03_mst_loglik": TableSpec(
+        3, "Test log-likelihoods (M+S+T and marginals)", ("loglik",), {"beta": 1.0}, None
+    ),
+    "table04_mst_coherence_unimodal": TableSpec(
+        4,
+        "Conditional coherence, shared latents, uni-modal inputs",
+        ("coherence",),
+        {**_SHARED_AT_ONE, "inputs": UNIMODAL},
+    ),
+    "table09_mst_loglik_beta": TableSpec(
+        9,
+        "Test log-likelihoods for varying beta",
+        ("loglik",),
+        {"block": "shared"},
+        beta_sweep=True,
+    ),
+    "table10_mst_coherence_bimodal": TableSpec(
+        10,
+        "Conditional coherence, shared latents, bi-modal inputs",
+        ("coherence",),
+        {**_SHARED_AT_ONE, "inputs": BIMODAL},
+    ),
+    "table11_mst_private_coherence_unimodal": TableSpec(
+        11,
+        "Conditional coherence, private latents, uni-modal inputs",
+        ("coherence",),
+        {"block": "private", "beta": 1.0, "inputs": UNIMODAL},
+    ),
+    "table12_mst_private_coherence_bimodal": TableSpec(
         12,
-        "private",
-        1.0,
-        "coherence",
-        ("M+S", "M+T", "S+T"),
+        "Conditional coherence, private latents, bi-modal inputs",
+        ("coherence",),
+        {"block": "private", "beta": 1.0, "inputs": BIMODAL},
     ),
-    "table13_mst_coherence_beta_unimodal": (13, "shared", None, "coherence", ("M", "S", "T")),
-    "table14_mst_coherence_beta_bimodal": (
+    "table13_mst_coherence_beta_unimodal": TableSpec(
+        13,
+        "Conditional coherence for varying beta, uni-modal inputs",
+        ("coherence",),
+        {"block": "shared", "inputs": UNIMODAL},
+        beta_sweep=True,
+    ),
+    "table14_mst_coherence_beta_bimodal": TableSpec(
         14,
-        "shared",
-        None,
-        "coherence",
-        ("M+S", "M+T", "S+T"),
+        "Conditional coherence for varying beta, bi-modal inputs",
+        ("coherence",),
+        {"block": "shared", "inputs": BIMODAL},
+        beta_sweep=True,
     ),
-    "table15_mst_latent_classification": (15, None, 1.0, "latent_accuracy", None),
-    "table16_mst_latent_classification_beta": (16, "shared", None, "latent_accuracy", None),
+    "table15_mst_latent_classification": TableSpec(
+        15, "Unsupervised latent classification", ("latent_accuracy",), {"beta": 1.0}, None
+    ),
+    "table16_mst_latent_classification_beta": TableSpec(
+        16,
+        "Unsupervised latent classification for varying beta",
+        ("latent_accuracy",),
+        {"block": "shared"},
+        beta_sweep=True,
+    ),
 }
 
 
-def summarise(results: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The rows of paper table ``name`` (``TABLES``) from ``run_grid``'s results, in the paper
-    tables' schema (mean and std over repetitions). Tables 3 and 15 keep the shared / private
-    block; the others use the paper's "main" block; beta tables keep every beta."""
-    table, block, beta, metric, inputs = TABLES[name]
-    rows = results[results.metric == metric]
-    if block is not None:
-        rows = rows[rows.block == block]
-    if beta is not None:
-        rows = rows[rows.beta == beta]
-    else:  # a beta table: only the aggregations trained with several betas
-        varied = rows.groupby("aggregation").beta.nunique()
-        rows = rows[rows.aggregation.isin(varied[varied > 1].index)]
-    if inputs is not None:
-        rows = rows[rows.inputs.isin(inputs)]
-    if table not in (3, 15):
-        rows = rows.assign(block="main")
-    keys = ["block", "bound", "aggregation", "beta", "metric", "target", "inputs"]
-    grouped = rows.groupby(keys, sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
-    return out.assign(table=table, prior="standard")
-
-
-# ----------------------------------------------------------------------------- claims, plots
 _LOGLIK = (
     'Section 5.3: "estimates of the test log-likelihoods in Table 3 suggest that our bound '
     'improves the log-likelihood across different aggregation schemes for all modalities"'
@@ -586,7 +602,7 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
     """The registry's claims, checked on ``summarise`` of ``run_grid``'s results for every
     table they rest on."""
     names = sorted({c.table for c in CLAIMS})
-    tables = {name: summarise(results, name) for name in names}
+    tables = {name: summarise(results, TABLES[name]) for name in names}
     return evaluate_claims(CLAIMS, tables)
 
 
