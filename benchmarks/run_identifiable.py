@@ -19,6 +19,7 @@ import jax
 import pandas as pd
 
 from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment
+from mmvae_nb.sections.section import Run
 
 
 def main():
@@ -47,11 +48,12 @@ def main():
                 break
             t0 = time.perf_counter()
             try:
-                trained = experiment.train(aggregation, prior, bound, progress=False)
+                run = Run(aggregation, bound, prior=prior)
+                trained = experiment.train(run, progress=False)
             except FloatingPointError as error:
                 print(error, flush=True)
                 continue
-            frame, _ = experiment.evaluate(trained, aggregation, prior, bound)
+            frame = experiment.evaluate(trained, run)
             frame["train_seconds"] = trained.train_seconds
             frame["total_seconds"] = time.perf_counter() - t0
             frames.append(frame)

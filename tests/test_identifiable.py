@@ -16,10 +16,12 @@ from mmvae_nb.data.identifiable import (
     sample_five_modalities,
 )
 from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
+from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.decoders import MLPDecoder
 from mmvae_nb.objectives.bounds import masked_bound, mixture_bound
 from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, claims, section_tables
+from mmvae_nb.sections.section import run_grid
 
 
 def test_label_model_has_uniform_labels_and_a_one_hot_label_modality():
@@ -103,10 +105,11 @@ def test_categorical_and_learned_scale_decoders():
 
 
 def _label_model(aggregation, prior):
-    embedding = None if aggregation in ("PoE", "MoE") else 8
-    kwargs = (
-        {"hidden_dim": 8, "num_components": 3} if "Mixture" in aggregation else {"hidden_dim": 8}
-    )
+    spec = aggregator_spec(aggregation)
+    embedding = None if spec.expert_embedding else 8
+    kwargs = {} if spec.expert_embedding else {"hidden_dim": 8}
+    if spec.mixture_output and "num_components" in spec.options:
+        kwargs["num_components"] = 3
     return mlp_vae(
         (2, 5),
         2,
@@ -167,8 +170,9 @@ def test_experiment_trains_every_condition_and_summarises(tmp_path, monkeypatch)
     experiment = IdentifiableExperiment("aux_label", "smoke", overrides=TINY)
     assert [c.beta for c in experiment.conditions] == [1.0, 1.0, 0.1, 0.1]
     rows = [("PoE", "standard"), ("SumPoolingMixture", "gmm")]
-    runs, examples = experiment.run_grid(rows, progress=False)
-    again, _ = experiment.run_grid(rows, progress=False)
+    runs = run_grid(experiment, experiment.grid(rows), progress=False)
+    examples = dict(experiment.examples)
+    again = run_grid(experiment, experiment.grid(rows), progress=False)
     assert (again["train_seconds"] == 0).all()
     np.testing.assert_allclose(runs["llh"], again["llh"], rtol=1e-6)
     assert np.isfinite(runs[["llh", "lower_bound", "mcc"]].to_numpy()).all()

@@ -55,6 +55,7 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
     and the rate/distortion figure) twice with the same seed, each into a fresh output root and
     results cache: the CSV, its Markdown rendering and the figures agree byte for byte."""
     from mmvae_nb.sections import linear
+    from mmvae_nb.sections.section import run_grid
     from mmvae_nb.sections.table_specs import summarise
 
     def run(name):
@@ -62,7 +63,7 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
         monkeypatch.setenv("MMVAE_NB_ROOT", str(root))
         monkeypatch.setenv("MMVAE_NB_CACHE", str(root / ".cache"))
         experiment = linear.LinearExperiment(profile="smoke", sparse=False, seed=0)
-        runs = linear.run_grid(experiment, ["PoE"], ["ours", "mixture"], progress=False)
+        runs = run_grid(experiment, experiment.grid(["PoE"]), progress=False)
         table = summarise(runs, linear.TABLES["table01_linear_dense"])
         write_table(table, "table01_linear_dense", "smoke", "test")
         fig = linear.plot_rate_distortion(runs, "smoke")

@@ -9,6 +9,7 @@ from flax import nnx
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.sections.linear import EQUIVARIANT_AGGREGATIONS, LinearExperiment
+from mmvae_nb.sections.section import Run
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 TINY = dict(
@@ -83,7 +84,7 @@ def test_every_model_trains_and_evaluates(aggregation, bound, tmp_path):
     )
     assert trained.loss_history.shape == (2, 12)
     assert np.all(trained.loss_history[:, -3:].mean(1) < trained.loss_history[:, :3].mean(1))
-    frame = exp.evaluate(trained, aggregation, bound)
+    frame = exp.evaluate(trained, Run(aggregation, bound))
     assert np.all(np.isfinite(frame[["llh_gap", "bound_gap", "mcc"]].to_numpy(float)))
 
 
@@ -123,7 +124,7 @@ def test_bad_inputs_raise_before_training(tmp_path):
         train_replicas(
             make, [xs[0][:, :10], *xs[1:]], present, exp.train_config("ours"), replica_args=args
         )
-    with pytest.raises(ValueError, match="unknown shared-latent aggregator"):
+    with pytest.raises(ValueError, match="unknown aggregator"):
         mlp_vae((3,), 2, "Mean", rngs=nnx.Rngs(0))
     with pytest.raises(ValueError, match="empty"):
         mlp_vae((), 2, "PoE", rngs=nnx.Rngs(0))

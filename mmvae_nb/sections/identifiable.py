@@ -53,6 +53,7 @@ from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
+from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise_all
 from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
@@ -85,8 +86,12 @@ class Condition:
 
 
 @dataclass
-class IdentifiableExperiment:
-    """Data, models and evaluation of one non-linear identifiable section."""
+class IdentifiableExperiment(Section):
+    """Data, models and evaluation of one non-linear identifiable section.
+
+    ``examples[(aggregation, prior, bound)]`` holds, after ``evaluate``, the first condition's
+    inferred latent means and reconstructions of its test points (Figures 1, 6, 7).
+    """
 
     section: str = "aux_label"
     profile: str = "quick"
@@ -94,6 +99,7 @@ class IdentifiableExperiment:
     overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        self.examples = {}
         if self.section not in SECTIONS:
             raise ValueError(f"unknown section {self.section!r}; choose one of {list(SECTIONS)}")
         self.config = profile_config(SECTIONS[self.section], self.profile, **self.overrides)
@@ -209,8 +215,14 @@ class IdentifiableExperiment:
             seed=self.seed,
         )
 
-    def train(self, aggregation, prior, bound, *, force_retrain=False, progress=True):
+    def grid(self, rows=ROWS, bounds=BOUNDS) -> list[Run]:
+        """Every row (aggregation, prior) of Tables 2, 7, 8 with each bound; the conditions
+        (repetitions x betas or missing rates) train together in each run."""
+        return [Run(a, b, prior=p) for a, p in rows for b in bounds]
+
+    def train(self, run: Run, *, force_retrain=False, progress=True) -> TrainedModels:
         """Train one table row with one bound on every condition at once (cached)."""
+        aggregation, prior, bound = run.aggregation, run.prior, run.bound
         config = self.train_config(bound)
         xs, present = self.stacked("train")
         key = config_hash(
@@ -234,12 +246,13 @@ class IdentifiableExperiment:
         )
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, trained: TrainedModels, aggregation: str, prior: str, bound: str):
-        """Per-condition metrics on the test split (one row each) and, for the first
-        condition, the test points' inferred latents and reconstructions (for the figures)."""
+    def evaluate(self, trained: TrainedModels, run: Run) -> pd.DataFrame:
+        """Per-condition metrics on the test split (one row each); the first condition's
+        inferred latents and reconstructions go to ``examples`` (for the figures)."""
+        aggregation, prior, bound = run.aggregation, run.prior, run.bound
         cfg = self.config
         xs, present = self.stacked("test")
-        rows, example = [], None
+        rows = []
         for r, condition in enumerate(self.conditions):
             graphdef, state = nnx.split(trained.model(r))
             values = _evaluate_jit(
@@ -272,29 +285,11 @@ class IdentifiableExperiment:
                 }
             )
             if r == 0:
-                example = {
+                self.examples[aggregation, prior, bound] = {
                     "z_mean": np.asarray(values["z_mean"]),
                     "reconstruction": np.asarray(values["reconstruction"]),
                 }
-        return pd.DataFrame(rows), example
-
-    def run_grid(self, rows=ROWS, bounds=BOUNDS, *, progress=True, force_retrain=False):
-        """Train (or load) and evaluate every row x bound: (per-condition results, examples)
-        where ``examples[(aggregation, prior, bound)]`` holds the first condition's latents."""
-        from tqdm.auto import tqdm
-
-        frames, examples = [], {}
-        grid = [(a, p, b) for a, p in rows for b in bounds]
-        for aggregation, prior, bound in tqdm(grid, desc="models", disable=not progress):
-            trained = self.train(
-                aggregation, prior, bound, force_retrain=force_retrain, progress=progress
-            )
-            frame, example = self.evaluate(trained, aggregation, prior, bound)
-            frame["train_seconds"] = trained.train_seconds
-            frame["final_loss"] = trained.loss_history[:, -1]
-            frames.append(frame)
-            examples[aggregation, prior, bound] = example
-        return pd.concat(frames, ignore_index=True), examples
+        return pd.DataFrame(rows)
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "bound", "num_samples", "num_particles"))

@@ -44,6 +44,7 @@ from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import LINEAR, profile_config
+from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
 
@@ -57,7 +58,7 @@ BOUNDS = ("ours", "mixture")
 
 
 @dataclass
-class LinearExperiment:
+class LinearExperiment(Section):
     """Data, models and evaluation of one linear-Gaussian setting (dense or sparse truth)."""
 
     profile: str = "quick"
@@ -187,8 +188,14 @@ class LinearExperiment:
             config,
         )
 
-    def train(self, aggregation, bound, beta=1.0, *, force_retrain=False, progress=True):
-        """Train ``aggregation`` x ``bound`` on all data sets at once (cached by config hash)."""
+    def grid(self, aggregations=AGGREGATIONS, bounds=BOUNDS, betas=(1.0,)) -> list[Run]:
+        """Every aggregation x bound x beta (Tables 1, 5: ``AGGREGATIONS``; Table 6 and Figure
+        5: ``EQUIVARIANT_AGGREGATIONS`` and ``config.grid.betas``)."""
+        return [Run(a, b, beta=beta) for a in aggregations for b in bounds for beta in betas]
+
+    def train(self, run: Run, *, force_retrain=False, progress=True) -> TrainedModels:
+        """Train one run on all data sets at once (cached by config hash)."""
+        aggregation, bound, beta = run.aggregation, run.bound, run.beta
         config = self.train_config(bound, beta)
         xs, present = self.stacked("train")
         return train_replicas(
@@ -212,8 +219,9 @@ class LinearExperiment:
         b = [np.asarray(bias, np.float64)[:d] for (_, bias), d in zip(pairs, dims)]
         return W, b
 
-    def evaluate(self, trained: TrainedModels, aggregation: str, bound: str, beta: float = 1.0):
+    def evaluate(self, trained: TrainedModels, run: Run) -> pd.DataFrame:
         """Per-data-set metrics on the test split: a DataFrame with one row per data set."""
+        aggregation, bound, beta = run.aggregation, run.bound, run.beta
         xs, present = self.stacked("test")
         rows = []
         for r in range(trained.num_replicas):
@@ -318,31 +326,6 @@ TABLES = {
         {"beta": 1.0},
     ),
 }
-
-
-def run_grid(
-    experiment: LinearExperiment,
-    aggregations,
-    bounds=BOUNDS,
-    betas=(1.0,),
-    *,
-    progress=True,
-    force_retrain=False,
-) -> pd.DataFrame:
-    """Train (or load) and evaluate every aggregation x bound x beta: one row per data set."""
-    from tqdm.auto import tqdm
-
-    grid = [(a, b, beta) for a in aggregations for b in bounds for beta in betas]
-    frames = []
-    for aggregation, bound, beta in tqdm(grid, desc="models", disable=not progress):
-        trained = experiment.train(
-            aggregation, bound, beta, force_retrain=force_retrain, progress=progress
-        )
-        frame = experiment.evaluate(trained, aggregation, bound, beta)
-        frame["train_seconds"] = trained.train_seconds
-        frame["final_loss"] = trained.loss_history[:, -1]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 TABLE_NAMES = {

@@ -52,6 +52,7 @@ from mmvae_nb.models.mst_nets import (
 )
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
+from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.streaming import train_streaming
 from mmvae_nb.training.trainer import TrainConfig, config_hash
@@ -76,6 +77,7 @@ ROW_SPECS = {
 }
 SHARED_ROWS = ROWS = tuple(ROW_SPECS)  # Tables 3, 4, 15
 PRIVATE_ROWS = ("PoE+", "SumPooling", "SelfAttention")  # Tables 3, 11, 12, 15 (App. F)
+BOUNDS = ("ours", "mixture")
 
 
 def make_mst_model(
@@ -301,7 +303,7 @@ MARGINALS = [(0, 1, 2), (0,), (1,), (2,)]  # M+S+T, M, S, T (Tables 3, 9, 15, 16
 
 
 @dataclass
-class MSTExperiment(MSTSetup):
+class MSTExperiment(MSTSetup, Section):
     """Trains and evaluates the MNIST-SVHN-Text models of one profile (Section 5.3)."""
 
     force_retrain: bool = False
@@ -323,8 +325,28 @@ class MSTExperiment(MSTSetup):
         size = self.config.data.train_size
         return self.train if size is None else self.train.subset(size, seed=self.seed)
 
-    def train_model(self, aggregation, bound, beta=1.0, private=False, repetition=0):
-        """One trained model (cached by configuration hash): ``TrainedModels`` with 1 replica."""
+    def grid(self, rows=None, private_rows=None, bounds=BOUNDS, betas=None, beta_rows=None):
+        """Every training of the profile (``config.grid``, or the given rows): shared-latent
+        rows at beta 1, private-latent rows at beta 1, and ``beta_rows`` at each beta."""
+        g = self.config.grid
+        runs = [Run(a, b) for a in (g.rows if rows is None else rows) for b in bounds]
+        runs += [
+            Run(a, b, private=True)
+            for a in (g.private_rows if private_rows is None else private_rows)
+            for b in bounds
+        ]
+        runs += [
+            Run(a, b, beta=float(beta))
+            for a in (g.beta_rows if beta_rows is None else beta_rows)
+            for beta in (g.betas if betas is None else betas)
+            for b in bounds
+        ]
+        return runs
+
+    def train(self, run: Run, *, repetition: int = 0, force_retrain=False, progress=True):
+        """One trained model (cached by configuration hash): ``TrainedModels`` with 1 replica;
+        repetitions are separate trainings with their own seed."""
+        aggregation, bound, beta, private = run.aggregation, run.bound, run.beta, run.private
         config = self.train_config(bound, beta, repetition)
         cfg = self.config
         key = config_hash(
@@ -337,8 +359,8 @@ class MSTExperiment(MSTSetup):
             config,
             final_learning_rate=cfg.training.final_learning_rate,
             cache_key=key,
-            force_retrain=self.force_retrain,
-            progress=self.progress,
+            force_retrain=force_retrain or self.force_retrain,
+            progress=progress and self.progress,
             description=f"{aggregation} ({block}), {bound}, beta={beta}",
         )
 
@@ -351,7 +373,7 @@ class MSTExperiment(MSTSetup):
         train = self.train.subset(min(self.config.evaluation.latent_train_size, len(self.train)))
         return test.batch(np.arange(len(test)), rng), train.batch(np.arange(len(train)), rng)
 
-    def evaluate(self, model, key) -> pd.DataFrame:
+    def evaluate_model(self, model, key) -> pd.DataFrame:
         """Every MST metric of one model as tidy rows: IS log-likelihoods (Table 3), conditional
         coherence from every uni- and bi-modal subset (Tables 4, 10), latent classification
         (Table 15), and the rate and distortion terms (Figure 2), unweighted."""
@@ -380,46 +402,31 @@ class MSTExperiment(MSTSetup):
             ignore_index=True,
         )
 
-    def run(self, aggregation, bound, beta=1.0, private=False) -> pd.DataFrame:
-        """Train and evaluate every repetition of one configuration -> tidy rows."""
+    def evaluate(self, trained, run: Run, *, repetition: int = 0) -> pd.DataFrame:
+        """The tidy metrics (``evaluate_model``) of one trained repetition of ``run``."""
+        metrics = self.evaluate_model(
+            trained.model(0), jax.random.key(1000 * self.seed + repetition)
+        )
+        return metrics.assign(
+            aggregation=run.aggregation,
+            bound=run.bound,
+            beta=float(run.beta),
+            block="private" if run.private else "shared",
+            repetition=repetition,
+        )
+
+    def run(self, run: Run, *, force_retrain=False, progress=True) -> pd.DataFrame:
+        """Train and evaluate every repetition of one run -> tidy rows."""
         frames = []
         for r in range(self.config.training.repetitions):
-            trained = self.train_model(aggregation, bound, beta, private, r)
-            metrics = self.evaluate(trained.model(0), jax.random.key(1000 * self.seed + r))
+            trained = self.train(run, repetition=r, force_retrain=force_retrain, progress=progress)
             frames.append(
-                metrics.assign(
-                    aggregation=aggregation,
-                    bound=bound,
-                    beta=float(beta),
-                    block="private" if private else "shared",
-                    repetition=r,
+                self.evaluate(trained, run, repetition=r).assign(
                     train_seconds=trained.train_seconds,
                     final_loss=float(trained.loss_history[0, -1]),
                 )
             )
         return pd.concat(frames, ignore_index=True)
-
-    def run_grid(
-        self, rows=None, private_rows=None, bounds=("ours", "mixture"), betas=None, beta_rows=None
-    ) -> pd.DataFrame:
-        """Every configuration of the profile (or the given rows): shared-latent rows at beta 1,
-        private-latent rows at beta 1, and ``beta_rows`` at each beta in ``betas``."""
-        cfg = self.config
-        configs = [
-            (a, b, 1.0, False) for a in (cfg.grid.rows if rows is None else rows) for b in bounds
-        ]
-        configs += [
-            (a, b, 1.0, True)
-            for a in (cfg.grid.private_rows if private_rows is None else private_rows)
-            for b in bounds
-        ]
-        configs += [
-            (a, b, beta, False)
-            for a in (cfg.grid.beta_rows if beta_rows is None else beta_rows)
-            for beta in (cfg.grid.betas if betas is None else betas)
-            for b in bounds
-        ]
-        return pd.concat([self.run(*c) for c in configs], ignore_index=True)
 
 
 def _rate_distortion_means(model, xs, key, batch_size: int = 250, num_samples: int = 4):

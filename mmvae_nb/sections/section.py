@@ -1,0 +1,90 @@
+"""The shape every section follows, and the one grid runner.
+
+A section (``linear.LinearExperiment``, ``identifiable.IdentifiableExperiment``,
+``mnist_svhn_text.MSTExperiment``, and any new one) is built from a profile and a seed, holds
+its typed ``config`` (``sections.config``) and its data, and provides:
+
+* ``grid(...)``: the profile's trainings as ``Run`` records (a table row with one bound, beta
+  and latent layout), in the order the paper's tables list them;
+* ``train(run)``: the trained replicas of one run (repetitions, data sets, betas or missing
+  rates vmapped into one program where the section allows), cached by configuration hash;
+* ``evaluate(trained, run)``: tidy per-replica results (one row per replica, metrics as columns,
+  or one row per number with ``metric`` / ``target`` / ``inputs`` / ``value``);
+* ``run(run)``: ``train`` then ``evaluate``, with the training time and final loss added;
+
+and, as module-level data, ``TABLES`` (``table_specs.TableSpec`` per paper table) and
+``CLAIMS`` (``claims.Claim`` per statement of the paper). ``run_grid`` runs any section's grid;
+``table_specs.summarise`` turns its results into paper tables; ``reporting.tables.publish``
+writes and shows them beside the paper's.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training of a section's grid: an aggregation (a row of the paper's table), a bound,
+    the prior, beta, and whether the latents are shared + private (App. F)."""
+
+    aggregation: str
+    bound: str
+    prior: str = "standard"
+    beta: float = 1.0
+    private: bool = False
+
+    @property
+    def label(self) -> str:
+        parts = [self.aggregation, self.bound]
+        if self.prior != "standard":
+            parts.append(self.prior)
+        if self.beta != 1.0:
+            parts.append(f"beta={self.beta:g}")
+        if self.private:
+            parts.append("private")
+        return "/".join(parts)
+
+
+class Section(ABC):
+    """Base class of the sections (module docstring)."""
+
+    @abstractmethod
+    def grid(self, *args, **kwargs) -> list[Run]:
+        """The trainings of the profile (or of the given selection), in table order."""
+
+    @abstractmethod
+    def train(self, run: Run, *, force_retrain: bool = False, progress: bool = True):
+        """The trained replicas of ``run`` (``training.trainer.TrainedModels``), cached."""
+
+    @abstractmethod
+    def evaluate(self, trained, run: Run) -> pd.DataFrame:
+        """Tidy per-replica results of ``run``'s trained replicas."""
+
+    def run(self, run: Run, *, force_retrain: bool = False, progress: bool = True):
+        """``train`` then ``evaluate``; adds ``train_seconds`` (0 when loaded from the cache)
+        and each replica's ``final_loss``."""
+        trained = self.train(run, force_retrain=force_retrain, progress=progress)
+        frame = self.evaluate(trained, run)
+        frame["train_seconds"] = trained.train_seconds
+        frame["final_loss"] = trained.loss_history[:, -1]
+        return frame
+
+
+def run_grid(
+    section: Section, runs=None, *, progress: bool = True, force_retrain: bool = False
+) -> pd.DataFrame:
+    """Train (or load from the cache) and evaluate every run of ``section`` (its ``grid()``
+    by default): the concatenated per-replica results."""
+    runs = section.grid() if runs is None else list(runs)
+    if not runs:
+        raise ValueError("no runs to train: the grid is empty")
+    frames = [
+        section.run(run, force_retrain=force_retrain, progress=progress)
+        for run in tqdm(runs, desc="models", disable=not progress)
+    ]
+    return pd.concat(frames, ignore_index=True)
