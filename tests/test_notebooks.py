@@ -1,5 +1,8 @@
-"""Every notebook runs end to end under papermill in the smoke profile."""
+"""Every notebook runs end to end under papermill in the smoke profile; papermill reads every
+parameter with its help, and list parameters given on the command line as strings work."""
 
+import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -37,3 +40,122 @@ def test_committed_notebooks_have_stripped_outputs_and_a_parameters_cell(noteboo
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
     assert any("parameters" in c.metadata.get("tags", []) for c in code)
+
+
+def _cells(notebook):
+    """The notebook, its parameters cell and the code cell right after it."""
+    nb = nbformat.read(notebook, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    index = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", []))
+    return nb, code[index], code[index + 1]
+
+
+def _assigned(source):
+    """(name, annotation, value node) of every assignment in a cell, in order."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Assign):
+            targets = node.targets
+        else:
+            continue
+        annotation = ast.unparse(node.annotation) if isinstance(node, ast.AnnAssign) else None
+        found += [(t.id, annotation, node.value) for t in targets if isinstance(t, ast.Name)]
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_papermill_lists_every_parameter_with_its_help(notebook):
+    _, parameters, _ = _cells(notebook)
+    names = [name for name, _, _ in _assigned(parameters.source)]
+    inferred = papermill.inspect_notebook(str(notebook))
+    assert list(inferred) == names  # a line papermill cannot parse is silently dropped
+    assert all(inferred[name]["help"].strip() for name in names), inferred
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_parameters_are_typed_literals_one_per_line(notebook):
+    _, parameters, _ = _cells(notebook)
+    tree = ast.parse(parameters.source)
+    lines = [line for line in parameters.source.splitlines() if line.strip()]
+    assert len(tree.body) == len(lines)
+    inferred = papermill.inspect_notebook(str(notebook))
+    for name, annotation, value in _assigned(parameters.source):
+        literal = ast.literal_eval(value)  # raises unless the default is a literal
+        assert annotation == type(literal).__name__, name
+        assert inferred[name]["inferred_type_name"] == annotation
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_imports_cell_shows_whole_claim_texts(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    imports = next(
+        c for c in nb.cells if c.cell_type == "code" and "import pandas as pd" in c.source
+    )
+    assert 'pd.set_option("display.max_colwidth", None)' in imports.source
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_list_parameter_is_read_right_after_the_parameters_cell(notebook):
+    _, parameters, check = _cells(notebook)
+    lists = [name for name, annotation, _ in _assigned(parameters.source) if annotation == "list"]
+    read = {
+        name: ast.unparse(value.func)
+        for name, _, value in _assigned(check.source)
+        if isinstance(value, ast.Call)
+        and value.args
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == name
+    }
+    assert lists and set(read) == set(lists), read
+    assert all(func.startswith("as_") for func in read.values()), read
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+# list parameters as `papermill -p NAME VALUE` passes them (strings), with the expected values;
+# every other list parameter is passed as the JSON string of its default
+COMMAND_LINE = {
+    "01_linear": {
+        "aggregations": ('["PoE", "SumPooling"]', ("PoE", "SumPooling")),
+        "bounds": ("ours", ("ours",)),
+    },
+    "02_auxiliary_label": {
+        "rows": (
+            "[[PoE, standard], [SumPooling, gmm]]",
+            (("PoE", "standard"), ("SumPooling", "gmm")),
+        )
+    },
+    "03_five_modalities": {"etas": (0.5, (0.5,)), "rows": ('[["MoE", "gmm"]]', (("MoE", "gmm"),))},
+    "04_mnist_svhn_text": {
+        "rows": ('["PoE"]', ("PoE",)),
+        "private_rows": ("[SumPooling]", ("SumPooling",)),
+        "beta_rows": ("PoE+", ("PoE+",)),
+    },
+}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_list_parameters_passed_as_strings_on_the_command_line(notebook):
+    """`-p rows '["PoE"]'` injects a string; the cell after the parameters turns it into names."""
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    _, parameters, check = _cells(notebook)
+    given, expected = {}, {}
+    for name, annotation, value in _assigned(parameters.source):
+        if annotation == "list":
+            default = ast.literal_eval(value)
+            given[name], expected[name] = COMMAND_LINE[notebook.stem].get(
+                name, (json.dumps(default), _tuples(default))
+            )
+    nb = load_notebook_node(str(notebook))  # as papermill's command line loads it
+    nb = parameterize_notebook(nb, given, kernel_name="python3", language="python")
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    namespace = {}
+    for cell in (parameters, injected, check):
+        exec(cell.source, namespace)
+    assert {name: namespace[name] for name in expected} == expected

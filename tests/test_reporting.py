@@ -34,7 +34,11 @@ def test_reproduced_table_joins_every_paper_cell(tmp_path, monkeypatch):
     first = path.read_bytes()
     write_table(ours, "table01_linear_dense", "smoke", "test data")
     assert path.read_bytes() == first
-    assert "0.030 (0.058)" in (tmp_path / "tables/smoke/table01_linear_dense.md").read_text()
+    markdown = (tmp_path / "tables/smoke/table01_linear_dense.md").read_text()
+    assert markdown.startswith("**Table 1 — ")
+    # ours: one decimal more than the paper prints; the paper's cell as printed, under ours
+    assert "| PoE | ours | 1.030 (0.100) |" in markdown
+    assert "|  | paper | 0.03 (0.058) |" in markdown
 
 
 def test_figures_are_byte_identical_on_rerun(tmp_path, monkeypatch):

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mmvae_nb.reporting.tables import (
+    FLOAT_FORMAT,
     KEY_COLUMNS,
     join_paper,
     output_dir,
@@ -153,7 +154,7 @@ def write(profile: str, readme: Path | None = None) -> Path:
     columns = [*KEY_COLUMNS, "file", "mean", "std", "paper_mean", "paper_std", "z", "relative"]
     columns.append("within_tolerance")
     atomic_write_text(
-        cells[columns].to_csv(index=False, float_format="%.6g"), folder / "scorecard.csv"
+        cells[columns].to_csv(index=False, float_format=FLOAT_FORMAT), folder / "scorecard.csv"
     )
     block = render(profile, cells, claim_table)
     atomic_write_text(block + render_claims(claim_table), folder / "scorecard.md")

@@ -1,4 +1,4 @@
-"""Tidy results -> tables (CSV + Markdown) and figures, side by side with the paper.
+"""Tidy results -> tables (CSV + Markdown in the paper's layout) and figures.
 
 Result tables use the schema of the paper's tables (vendored in ``mmvae_nb/reference``):
 ``table,block,bound,aggregation,beta,prior,metric,target,inputs,mean,std`` plus
@@ -10,13 +10,15 @@ changes no bytes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
 
-from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.reporting.layout import render_paper_layout, table_caption
+from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.storage import atomic_write_text, project_root
 
 KEY_COLUMNS = [
@@ -31,6 +33,9 @@ KEY_COLUMNS = [
     "inputs",
 ]
 SCHEMA = KEY_COLUMNS + ["mean", "std", "n_runs", "profile", "dataset"]
+# numbers in written CSVs: 4 significant digits, finer than the paper prints and coarse enough
+# that a re-run on another processor (XLA:CPU differs in the 5th-6th digit) changes no byte
+FLOAT_FORMAT = "%.4g"
 
 
 def output_dir(kind: str, profile: str) -> Path:
@@ -53,21 +58,58 @@ def paper_table(name: str) -> pd.DataFrame:
         return read_table(f)
 
 
+def table_spec(name: str) -> TableSpec:
+    """The ``TableSpec`` of paper table ``name`` from the sections' ``TABLES``."""
+    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
+
+    for section in (linear, identifiable, mnist_svhn_text):
+        if name in section.TABLES:
+            return section.TABLES[name]
+    raise ValueError(f"no section makes a table named {name!r}")
+
+
 def write_table(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Path:
     """Write ``results`` (schema above, minus profile/dataset) to tables/<profile>/<name>.csv
-    and a side-by-side Markdown rendering with the paper's numbers to <name>.md."""
+    (``FLOAT_FORMAT``) and its rendering in the paper's layout beside the paper's numbers to
+    <name>.md; returns the CSV's path."""
     table = results.assign(profile=profile, dataset=dataset)[SCHEMA]
     folder = output_dir("tables", profile)
     path = folder / f"{name}.csv"
-    atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
-    atomic_write_text(render_side_by_side(table, paper_table(name)), folder / f"{name}.md")
+    atomic_write_text(table.to_csv(index=False, float_format=FLOAT_FORMAT), path)
+    atomic_write_text(render_table(table, name), folder / f"{name}.md")
     return path
+
+
+def render_table(table: pd.DataFrame, name: str) -> str:
+    """Caption and paper-layout grid (``layout.render_paper_layout``) of a written table."""
+    spec = table_spec(name)
+    profile, dataset = table["profile"].iloc[0], table["dataset"].iloc[0]
+    caption = table_caption(spec, profile, dataset, table["n_runs"])
+    return caption + "\n\n" + render_paper_layout(table, name, spec)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A written table as a notebook shows it (``_repr_markdown_``)."""
+
+    path: Path
+    markdown: str
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def publish(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Published:
+    """Write a reproduced paper table (``write_table``) and return it for display, in the
+    paper's layout with the published numbers under ours."""
+    path = write_table(results, name, profile, dataset)
+    return Published(path, (path.parent / f"{name}.md").read_text())
 
 
 def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
     """Write a table that has no counterpart in the paper to tables/<profile>/<name>.csv."""
     path = output_dir("tables", profile) / f"{name}.csv"
-    atomic_write_text(frame.to_csv(index=False, float_format="%.6g"), path)
+    atomic_write_text(frame.to_csv(index=False, float_format=FLOAT_FORMAT), path)
     return path
 
 
@@ -81,35 +123,6 @@ def with_key_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with the numeric key columns in one dtype (``table`` int, ``beta`` float), so
     that tables written, read back and vendored join."""
     return frame.astype({"table": int, "beta": float})
-
-
-def _cell(mean, std, digits=3):
-    if pd.isna(mean):
-        return ""
-    return f"{mean:.{digits}f}" if pd.isna(std) else f"{mean:.{digits}f} ({std:.{digits}f})"
-
-
-def render_side_by_side(ours: pd.DataFrame, paper: pd.DataFrame) -> str:
-    """Markdown: one row per aggregation x beta x bound x target x inputs, and per metric a
-    column pair 'ours' / 'paper' with mean (std)."""
-    joined = join_paper(ours, paper)
-    joined["ours"] = [_cell(m, s) for m, s in zip(joined["mean"], joined["std"])]
-    joined["paper"] = [_cell(m, s) for m, s in zip(joined["paper_mean"], joined["paper_std"])]
-    joined["bound"] = joined["bound"].map(BOUND_LABELS).fillna(joined["bound"])
-    index = ["prior", "aggregation", "beta", "bound", "target", "inputs"]
-    index = [c for c in index if c in ("aggregation", "bound") or joined[c].nunique() > 1]
-    wide = joined.pivot_table(
-        index=index, columns="metric", values=["ours", "paper"], aggfunc="first", sort=False
-    )
-    metrics = list(dict.fromkeys(joined["metric"]))
-    wide = wide.reindex(columns=[(who, m) for m in metrics for who in ("ours", "paper")])
-    wide.columns = [f"{m} ({who})" for who, m in wide.columns]
-    profile, dataset = ours["profile"].iloc[0], ours["dataset"].iloc[0]
-    header = (
-        f"Profile `{profile}`, data: {dataset}. Cells: mean (std) over runs; "
-        "'paper' is the published value.\n\n"
-    )
-    return header + wide.reset_index().to_markdown(index=False) + "\n"
 
 
 def save_figure(fig, name: str, profile: str) -> Path:

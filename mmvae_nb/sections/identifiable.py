@@ -323,6 +323,7 @@ TABLES = {
         {"eta": 0.0},
         BLOCKS,
         beta_one_metrics=("llh",),
+        columns=("metric", "beta"),
     ),
     "table08_five_modalities_full": TableSpec(
         8,

@@ -452,13 +452,19 @@ _SHARED_AT_ONE = {"block": "shared", "beta": 1.0}
 # others print the paper's "main" block; beta tables show the aggregations trained at several
 TABLES = {
     "table03_mst_loglik": TableSpec(
-        3, "Test log-likelihoods (M+S+T and marginals)", ("loglik",), {"beta": 1.0}, None
+        3,
+        "Test log-likelihoods (M+S+T and marginals)",
+        ("loglik",),
+        {"beta": 1.0},
+        None,
+        columns=("target",),
     ),
     "table04_mst_coherence_unimodal": TableSpec(
         4,
         "Conditional coherence, shared latents, uni-modal inputs",
         ("coherence",),
         {**_SHARED_AT_ONE, "inputs": UNIMODAL},
+        columns=("target", "inputs"),
     ),
     "table09_mst_loglik_beta": TableSpec(
         9,
@@ -466,24 +472,28 @@ TABLES = {
         ("loglik",),
         {"block": "shared"},
         beta_sweep=True,
+        columns=("target",),
     ),
     "table10_mst_coherence_bimodal": TableSpec(
         10,
         "Conditional coherence, shared latents, bi-modal inputs",
         ("coherence",),
         {**_SHARED_AT_ONE, "inputs": BIMODAL},
+        columns=("target", "inputs"),
     ),
     "table11_mst_private_coherence_unimodal": TableSpec(
         11,
         "Conditional coherence, private latents, uni-modal inputs",
         ("coherence",),
         {"block": "private", "beta": 1.0, "inputs": UNIMODAL},
+        columns=("target", "inputs"),
     ),
     "table12_mst_private_coherence_bimodal": TableSpec(
         12,
         "Conditional coherence, private latents, bi-modal inputs",
         ("coherence",),
         {"block": "private", "beta": 1.0, "inputs": BIMODAL},
+        columns=("target", "inputs"),
     ),
     "table13_mst_coherence_beta_unimodal": TableSpec(
         13,
@@ -491,6 +501,7 @@ TABLES = {
         ("coherence",),
         {"block": "shared", "inputs": UNIMODAL},
         beta_sweep=True,
+        columns=("target", "inputs"),
     ),
     "table14_mst_coherence_beta_bimodal": TableSpec(
         14,
@@ -498,9 +509,15 @@ TABLES = {
         ("coherence",),
         {"block": "shared", "inputs": BIMODAL},
         beta_sweep=True,
+        columns=("target", "inputs"),
     ),
     "table15_mst_latent_classification": TableSpec(
-        15, "Unsupervised latent classification", ("latent_accuracy",), {"beta": 1.0}, None
+        15,
+        "Unsupervised latent classification",
+        ("latent_accuracy",),
+        {"beta": 1.0},
+        None,
+        columns=("inputs",),
     ),
     "table16_mst_latent_classification_beta": TableSpec(
         16,
@@ -508,6 +525,7 @@ TABLES = {
         ("latent_accuracy",),
         {"block": "shared"},
         beta_sweep=True,
+        columns=("inputs",),
     ),
 }
 

@@ -34,7 +34,9 @@ class TableSpec:
       to the block name, or ``None`` to keep the runs' own ``block`` column;
     * ``beta_one_metrics``: metrics printed at beta = 1 only (Table 7 prints the LLH at beta = 1
       and the MCC at two betas);
-    * ``beta_sweep``: a table over betas, showing only aggregations trained with several.
+    * ``beta_sweep``: a table over betas, showing only aggregations trained with several;
+    * ``columns``: the paper's column groups after the bound (``reporting.layout``), e.g.
+      ``("metric",)`` or ``("target", "inputs")``; the other varying keys are row labels.
     """
 
     table: int
@@ -44,6 +46,7 @@ class TableSpec:
     block: str | Mapping[str, str] | None = "main"
     beta_one_metrics: tuple[str, ...] = ()
     beta_sweep: bool = False
+    columns: tuple[str, ...] = ("metric",)
 
 
 def select_rows(frame: pd.DataFrame, where: Mapping[str, object]) -> pd.DataFrame:
