@@ -3,14 +3,17 @@
 MNIST-SVHN-Text has 1.12 M training triples (about 20 GB as float32), so, unlike
 ``train.train_replicas``, which scans over device-resident data, this loop asks the data set for
 each epoch's minibatches (``data.batches(batch_size, rng)``, which also redraws the text) and
-runs one jitted Adam step per batch. On 2 CPU cores a step of the MST models takes 0.2-0.4 s, so
-the Python loop costs nothing measurable. The learning rate follows App. P: a cosine decay from
-``config.learning_rate`` to ``final_learning_rate`` over all steps. Finished runs are cached by
-configuration hash like ``train_replicas`` (``TrainedModels`` with one replica).
+runs one jitted ``step.train_step`` (the step ``train_replicas`` scans) per batch. On 2 CPU
+cores a step of the MST models takes 0.2-0.4 s, so the Python loop costs nothing measurable.
+The learning rate follows App. P: a cosine decay from ``config.learning_rate`` to
+``final_learning_rate`` (5e-4 -> 1e-4 there) over the steps actually taken,
+``epochs * (N // B)`` (``step.cosine_schedule``). Finished runs are cached by configuration
+hash like ``train_replicas`` (``TrainedModels`` with one replica).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +21,11 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from mmvae_nb.objectives.bounds import get_bound
 from mmvae_nb.storage import default_cache_dir
+from mmvae_nb.training.step import cosine_adam, train_step
 from mmvae_nb.training.trainer import (
     TrainConfig,
     TrainedModels,
@@ -33,32 +35,15 @@ from mmvae_nb.training.trainer import (
 )
 
 
-def cosine_adam(config: TrainConfig, total_steps: int, final_learning_rate: float):
-    """Element-wise clipping, then Adam with a cosine decay from the config's learning rate to
-    ``final_learning_rate`` over ``total_steps`` (App. P: 5e-4 -> 1e-4)."""
-    schedule = optax.cosine_decay_schedule(
-        config.learning_rate, total_steps, alpha=final_learning_rate / config.learning_rate
-    )
-    return optax.chain(optax.clip(config.clip_value), optax.adam(schedule))
-
-
 def _with_replica_axis(tree):
     """A leading replica axis of size 1, as ``TrainedModels`` holds it."""
     return jax.tree.map(lambda a: a[None], tree)
 
 
-def _step_function(graphdef, bound: str, optimizer):
-    @jax.jit
-    def step(params, consts, opt_state, xs, present, key, beta):
-        def loss(params):
-            model = nnx.merge(graphdef, params, consts)
-            return -jnp.mean(get_bound(bound)(model, xs, present, key, beta))
-
-        value, grads = jax.value_and_grad(loss)(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, value
-
-    return step
+def steps_per_epoch(num_examples: int, batch_size: int) -> int:
+    """Adam steps per epoch of ``train_streaming``: full batches only (a smaller last batch would
+    be a new shape, and recompile), so ``num_examples // batch_size``."""
+    return num_examples // batch_size
 
 
 def train_streaming(
@@ -95,24 +80,29 @@ def train_streaming(
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    steps_per_epoch = -(-len(data) // config.batch_size)
-    optimizer = cosine_adam(config, config.epochs * steps_per_epoch, final_learning_rate)
+    # the steps actually taken: the last, smaller batch of an epoch is skipped, so the cosine
+    # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
+    total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
+    optimizer = cosine_adam(config, total_steps, final_learning_rate)
     opt_state = optimizer.init(params)
-    step = _step_function(graphdef, config.bound, optimizer)
+    step = jax.jit(
+        functools.partial(train_step, graphdef=graphdef, bound=config.bound, optimizer=optimizer)
+    )
     rng = np.random.default_rng(config.seed)
     beta = jnp.float32(config.beta)
     history, start = [], time.perf_counter()
-    total = config.epochs * steps_per_epoch
-    with tqdm(total=total, desc=description, disable=not progress, leave=False) as bar:
+    taken = 0  # steps so far: the step's key is key_run folded with it
+    with tqdm(total=total_steps, desc=description, disable=not progress, leave=False) as bar:
         for epoch in range(config.epochs):
             losses = []
-            for i, (xs, _) in enumerate(data.batches(config.batch_size, rng)):
+            for xs, _ in data.batches(config.batch_size, rng):
                 if len(xs[0]) < config.batch_size:
                     continue
                 present = jnp.ones((len(xs[0]), len(xs)), bool)
-                key = jax.random.fold_in(key_run, epoch * steps_per_epoch + i)
-                params, opt_state, loss = step(params, consts, opt_state, xs, present, key, beta)
+                key = jax.random.fold_in(key_run, taken)
+                params, opt_state, loss = step(params, opt_state, consts, xs, present, key, beta)
                 losses.append(loss)
+                taken += 1
                 bar.update()
             history.append(float(np.mean(jax.device_get(losses))))
             bar.set_postfix(loss=f"{history[-1]:.1f}")

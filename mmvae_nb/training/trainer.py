@@ -1,5 +1,9 @@
 """Training: optax Adam, ``jit`` + ``lax.scan`` over steps and epochs, ``vmap`` over replicas.
 
+Each scan step is ``step.train_step`` on ``step.loss_fn`` (the negative mean bound), the same
+step ``streaming.train_streaming`` jits; the optimiser is ``step.make_optimizer`` (element-wise
+clipping, then Adam at a constant learning rate, App. M).
+
 A *replica* is one (data set, seed) pair; the paper repeats each experiment on several data sets
 or seeds, and all replicas of a configuration train as one vmapped program. An epoch is one
 ``lax.scan`` over minibatches drawn from a fresh permutation (a fresh key per step: the official
@@ -26,12 +30,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
 from mmvae_nb.objectives.bounds import get_bound
 from mmvae_nb.storage import atomic_write_bytes, default_cache_dir
+from mmvae_nb.training.step import make_optimizer, train_step
 
 CACHE_VERSION = 2  # bump when a change in the library invalidates cached results
 
@@ -98,16 +102,6 @@ def atomic_pickle(obj, path: Path) -> None:
     atomic_write_bytes(pickle.dumps(obj), path)
 
 
-def _optimizer(clip_value: float, learning_rate=1e-3):
-    """Element-wise clipping then Adam; ``learning_rate`` may be a traced scalar."""
-    return optax.chain(optax.clip(clip_value), optax.adam(learning_rate))
-
-
-def _loss(params, consts, graphdef, bound, xs, present, key, beta):
-    model = nnx.merge(graphdef, params, consts)
-    return -jnp.mean(get_bound(bound)(model, xs, present, key, beta))
-
-
 @functools.partial(
     jax.jit, static_argnames=("graphdef", "bound", "batch_size", "clip_value", "num_epochs")
 )
@@ -128,8 +122,7 @@ def _train_epochs(
     num_epochs,
 ):
     """``num_epochs`` epochs for every replica (leading axis of every argument but the lr)."""
-    optimizer = _optimizer(clip_value, learning_rate)
-    grad_fn = jax.value_and_grad(_loss)
+    optimizer = make_optimizer(clip_value, learning_rate)
 
     def one_replica(params, opt_state, consts, xs, present, key, beta):
         n = present.shape[0]
@@ -139,9 +132,19 @@ def _train_epochs(
             params, opt_state = carry
             rows, k = inputs
             batch = [x[rows] for x in xs]
-            loss, grads = grad_fn(params, consts, graphdef, bound, batch, present[rows], k, beta)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
+            params, opt_state, loss = train_step(
+                params,
+                opt_state,
+                consts,
+                batch,
+                present[rows],
+                k,
+                beta,
+                graphdef=graphdef,
+                bound=bound,
+                optimizer=optimizer,
+            )
+            return (params, opt_state), loss
 
         def epoch(carry, k):
             k_perm, k_steps = jax.random.split(k)
@@ -215,7 +218,7 @@ def train_replicas(
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    opt_state = jax.vmap(_optimizer(config.clip_value).init)(params)
+    opt_state = jax.vmap(make_optimizer(config.clip_value).init)(params)
     xs = [jnp.asarray(x, dtype=jnp.float32) for x in xs]
     run_keys = keys[num_replicas:]
     history = []

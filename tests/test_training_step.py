@@ -1,0 +1,121 @@
+"""The shared loss / Adam step of both trainers, and the streaming trainer's cosine schedule."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.training import streaming
+from mmvae_nb.training.step import (
+    cosine_schedule,
+    loss_fn,
+    make_optimizer,
+    train_step,
+)
+from mmvae_nb.training.trainer import TrainConfig
+
+
+def _tiny_model(key=0):
+    return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(4,))
+
+
+def _batch(n=6):
+    rng = np.random.default_rng(0)
+    xs = [jnp.asarray(rng.normal(size=(n, d)), jnp.float32) for d in (3, 4)]
+    present = jnp.asarray([[True, True], [True, False], [False, True]] * (n // 3))
+    return xs, present
+
+
+@pytest.mark.parametrize("bound", ["ours", "mixture"])
+def test_loss_is_minus_the_mean_bound(bound):
+    model = _tiny_model()
+    xs, present = _batch()
+    key, beta = jax.random.key(3), jnp.float32(0.5)
+    graphdef, params, consts = nnx.split(model, nnx.Param, ...)
+    expected = -np.mean(np.asarray(get_bound(bound)(model, xs, present, key, beta)))
+    loss = loss_fn(params, consts, graphdef, bound, xs, present, key, beta)
+    np.testing.assert_allclose(loss, expected, rtol=1e-6)
+
+
+def test_train_step_is_the_same_jitted_or_not_and_returns_the_pre_update_loss():
+    graphdef, params, consts = nnx.split(_tiny_model(), nnx.Param, ...)
+    xs, present = _batch()
+    key, beta = jax.random.key(1), jnp.float32(1.0)
+    optimizer = make_optimizer(100.0, 1e-2)
+    opt_state = optimizer.init(params)
+    static = dict(graphdef=graphdef, bound="ours", optimizer=optimizer)
+    eager = train_step(params, opt_state, consts, xs, present, key, beta, **static)
+    jitted = jax.jit(lambda *a: train_step(*a, **static))(
+        params, opt_state, consts, xs, present, key, beta
+    )
+    for a, b in zip(jax.tree.leaves(eager), jax.tree.leaves(jitted)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    new_params, _, loss = eager
+    np.testing.assert_allclose(
+        loss, loss_fn(params, consts, graphdef, "ours", xs, present, key, beta), rtol=1e-6
+    )
+    assert np.isfinite(loss)
+    moved = [
+        not np.array_equal(a, b)
+        for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(new_params))
+    ]
+    assert all(moved)  # Adam moves every parameter by about the learning rate
+    assert jax.tree.structure(new_params) == jax.tree.structure(params)
+
+
+class _Counted:
+    """50 pairs, batches of any size in order; counts the full batches it hands out."""
+
+    def __init__(self, n=50):
+        rng = np.random.default_rng(0)
+        self.n, self.full_batches = n, 0
+        self.xs = [rng.normal(size=(n, d)).astype(np.float32) for d in (3, 4)]
+
+    def __len__(self):
+        return self.n
+
+    def batches(self, batch_size, rng):
+        order = rng.permutation(self.n)
+        for start in range(0, self.n, batch_size):
+            rows = order[start : start + batch_size]
+            self.full_batches += len(rows) == batch_size
+            yield [x[rows] for x in self.xs], None
+
+
+def test_streaming_cosine_schedule_ends_at_the_final_rate_when_batches_do_not_divide_n(
+    monkeypatch, tmp_path
+):
+    """N = 50, B = 16: 3 steps per epoch are taken (the batch of 2 is skipped); the schedule must
+    span exactly those steps, so the last step uses ``final_learning_rate`` (it spanned
+    ceil(50 / 16) = 4 per epoch before, ending at lr ~ 2.1e-3 instead of 1e-3)."""
+    built = []
+    original = streaming.cosine_adam
+
+    def recording(config, total_steps, final_learning_rate):
+        built.append((config.learning_rate, final_learning_rate, total_steps))
+        return original(config, total_steps, final_learning_rate)
+
+    monkeypatch.setattr(streaming, "cosine_adam", recording)
+    data = _Counted()
+    config = TrainConfig(epochs=2, batch_size=16, learning_rate=5e-3)
+    run = streaming.train_streaming(
+        lambda k: _tiny_model(k),
+        data,
+        config,
+        final_learning_rate=1e-3,
+        progress=False,
+        cache_dir=tmp_path,
+    )
+    assert run.loss_history.shape == (1, 2) and np.all(np.isfinite(run.loss_history))
+    assert data.full_batches == 2 * 3 == config.epochs * streaming.steps_per_epoch(50, 16)
+    [(initial, final, total_steps)] = built
+    assert total_steps == data.full_batches
+    schedule = cosine_schedule(initial, final, total_steps)
+    rates = np.asarray([schedule(t) for t in range(data.full_batches)])
+    # step t uses schedule(t): the first step the initial rate, the last (t = 5) the final one
+    np.testing.assert_allclose(rates[0], 5e-3, rtol=1e-6)
+    np.testing.assert_allclose(rates[-1], 1e-3, rtol=1e-6)
+    assert np.all(np.diff(rates) < 0)  # decaying at every step taken
