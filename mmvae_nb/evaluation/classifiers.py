@@ -247,7 +247,7 @@ def mst_classifiers(
     """The MNIST, SVHN and text classifiers for the triples ``train`` / ``test``
     (``MnistSvhnText``): trained on the images the triples use, tested on the test split's,
     and cached on disk by the data and settings (a re-run loads them)."""
-    from mmvae_nb.training.trainer import atomic_pickle, config_hash
+    from mmvae_nb.training.cache import atomic_pickle, config_hash
 
     fingerprint = [hashlib.sha256(d.pairs.tobytes()).hexdigest() for d in (train, test)]
     key = config_hash("classifiers", train.dataset, fingerprint, epochs, seed)

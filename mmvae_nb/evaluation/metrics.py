@@ -3,9 +3,11 @@
 * ``mcc`` — mean correlation coefficient between true and inferred latents (Khemakhem et al.,
   2020; Section 5.1): *weak* after an affine alignment by CCA, *strong* after the optimal
   signed permutation of components.
-* ``rate_distortion`` — the multi-modal rates and distortions of Section 2 / App. M (Figures
-  3-5): full reconstruction -D_M, full rate R_M, cross reconstruction -D^c_{\\S}, cross rate
-  R_{\\S}, each as a per-example Monte-Carlo estimate.
+* ``rate_distortion`` — the multi-modal rates and distortions of Section 2 (eq. 6, Lemma 3),
+  plotted in Figures 2-5, 8, 9 (App. M, Q): full reconstruction -D_M, full rate R_M, cross
+  reconstruction, cross rate R_{\\S}, each as a per-example Monte-Carlo estimate. The cross
+  reconstruction here is E_{q(z|x_S)} log p(x_{\\S} | z), the reconstruction of the missing
+  modalities from S; Lemma 3's D_{\\S} integrates against q(z | x) instead.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ mixture component (stratified over components; a single Gaussian has one). KL te
 as E_q[log q - log p] with the *sticking-the-landing* rule (Roeder et al., 2017; App. K): the
 variational density in ``log q`` has its parameters (mixture weights included) stopped, so only
 the path through the sample carries gradient. ``log q(z | x_S)`` inside L_{\\S} plays the role of
-the prior and keeps its gradient (Algorithm 1).
+the prior and keeps its gradient (Algorithm 1). With private latents (App. F) the same code is
+Algorithm 2: the posterior's ``stop_gradient`` (``aggregators.equivariant.SharedPrivatePosterior``)
+stops the variational parameters of the private head but keeps the path through the sample of z'.
 
 Edge cases are exact: with S empty, q(z|x_S) is the prior, L_S = 0 and L_{\\S} is the full ELBO;
 with S = M, L_{\\S} = 0 (its estimator would be 0 in value but pure noise in gradient).
@@ -75,7 +77,8 @@ def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
 
 
 def masked_bound(model, xs, present, key, beta=1.0):
-    """Our bound L(x) (eq. 3-5, Algorithm 1): one draw of S ~ rho per example -> (B,)."""
+    """Our bound L(x) (eq. 4-5, Algorithm 1; Algorithm 2 with private latents): one draw of
+    S ~ rho per example -> (B,)."""
     k_subset, k_marginal, k_conditional = jax.random.split(key, 3)
     subset = sample_subset_mask(k_subset, present)
     tokens = model.embed(xs, present)

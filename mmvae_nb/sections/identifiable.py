@@ -55,7 +55,8 @@ from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evalua
 from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise_all
-from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
+from mmvae_nb.training.cache import TrainedModels, config_hash
+from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 SECTIONS = {"aux_label": AUX_LABEL, "five_modalities": FIVE_MODALITIES}
 # the rows of Tables 2, 7, 8: (aggregation, prior)

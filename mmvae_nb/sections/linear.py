@@ -46,7 +46,8 @@ from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evalua
 from mmvae_nb.sections.config import LINEAR, profile_config
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
-from mmvae_nb.training.trainer import TrainConfig, TrainedModels, config_hash, train_replicas
+from mmvae_nb.training.cache import TrainedModels, config_hash
+from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 AGGREGATIONS = ("PoE", "MoE", "SumPooling", "SelfAttention")
 EQUIVARIANT_AGGREGATIONS = (

@@ -54,8 +54,9 @@ from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evalua
 from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
+from mmvae_nb.training.cache import config_hash
 from mmvae_nb.training.streaming import train_streaming
-from mmvae_nb.training.trainer import TrainConfig, config_hash
+from mmvae_nb.training.trainer import TrainConfig
 
 
 @dataclass(frozen=True)

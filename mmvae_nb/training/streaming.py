@@ -24,15 +24,16 @@ import numpy as np
 from flax import nnx
 from tqdm.auto import tqdm
 
-from mmvae_nb.storage import default_cache_dir
-from mmvae_nb.training.step import cosine_adam, train_step
-from mmvae_nb.training.trainer import (
-    TrainConfig,
+from mmvae_nb.training.cache import (
     TrainedModels,
     enable_compilation_cache,
     load_run,
+    run_path,
     save_run,
+    tree_digest,
 )
+from mmvae_nb.training.step import cosine_adam, train_step
+from mmvae_nb.training.trainer import TrainConfig
 
 
 def _with_replica_axis(tree):
@@ -70,11 +71,9 @@ def train_streaming(
     if config.batch_size > len(data):
         raise ValueError(f"batch_size={config.batch_size} exceeds the {len(data)} examples")
     final_learning_rate = final_learning_rate or config.learning_rate
-    path = (
-        (cache_dir or default_cache_dir()) / "results" / f"{cache_key}.pkl" if cache_key else None
-    )
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, state = nnx.split(make_model(key_init))
+    path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
     if path is not None and path.exists() and not force_retrain:
         return load_run(path, graphdef, _with_replica_axis(state))
 

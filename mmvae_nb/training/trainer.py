@@ -11,21 +11,18 @@ code reused one key for every minibatch of an epoch, so the subset masks repeate
 ``epochs_per_call`` epochs are a single jitted call, so a 4000-epoch run is 4000 / 50 Python
 dispatches. β and the learning rate are traced, not static, so changing them does not recompile.
 
-Finished runs are cached on disk by the hash of everything that determines them
-(``cache_key``); a re-run loads the result, ``force_retrain=True`` overrides. Writes are atomic.
+Finished runs are cached on disk (``cache``) by the hash of everything that determines them: the
+caller's ``cache_key``, the library's code fingerprint, the initial parameters and the training
+data; a re-run loads the result, ``force_retrain=True`` overrides. Writes are atomic.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import pickle
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,10 +31,16 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from mmvae_nb.objectives.bounds import get_bound
-from mmvae_nb.storage import atomic_write_bytes, default_cache_dir
+from mmvae_nb.storage import default_cache_dir
+from mmvae_nb.training.cache import (
+    TrainedModels,
+    enable_compilation_cache,
+    load_run,
+    run_path,
+    save_run,
+    tree_digest,
+)
 from mmvae_nb.training.step import make_optimizer, train_step
-
-CACHE_VERSION = 2  # bump when a change in the library invalidates cached results
 
 
 @dataclass(frozen=True)
@@ -61,45 +64,6 @@ class TrainConfig:
             raise ValueError(f"epochs, batch_size, epochs_per_call must be positive: {self}")
         if not (np.all(np.asarray(self.beta) > 0) and self.learning_rate > 0):
             raise ValueError(f"beta and learning_rate must be positive: {self}")
-
-
-class TrainedModels(NamedTuple):
-    """All replicas of one configuration: ``model(r)`` rebuilds replica r as an nnx module."""
-
-    graphdef: Any
-    state: Any  # nnx.State with a leading replica axis
-    loss_history: np.ndarray  # (R, epochs): mean training loss (negative bound) per epoch
-    train_seconds: float  # wall time of training (0 when loaded from the cache)
-
-    @property
-    def num_replicas(self) -> int:
-        return self.loss_history.shape[0]
-
-    def model(self, replica: int):
-        return nnx.merge(self.graphdef, jax.tree.map(lambda a: a[replica], self.state))
-
-
-def config_hash(*parts) -> str:
-    """A stable short hash of dataclasses / JSON-able values (the cache key)."""
-
-    def plain(p):
-        return asdict(p) if hasattr(p, "__dataclass_fields__") else p
-
-    blob = json.dumps([CACHE_VERSION, *map(plain, parts)], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def enable_compilation_cache(cache_dir: Path | None = None) -> None:
-    """Turn on JAX's persistent compilation cache in the project's cache directory."""
-    path = (cache_dir or default_cache_dir()) / "jax"
-    path.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-
-
-def atomic_pickle(obj, path: Path) -> None:
-    """Pickle ``obj`` to ``path`` atomically."""
-    atomic_write_bytes(pickle.dumps(obj), path)
 
 
 @functools.partial(
@@ -210,9 +174,11 @@ def train_replicas(
     betas = jnp.broadcast_to(jnp.asarray(config.beta, jnp.float32), (num_replicas,))
 
     cache_dir = cache_dir or default_cache_dir()
-    path = cache_dir / "results" / f"{cache_key}.pkl" if cache_key else None
     keys = jax.random.split(jax.random.key(config.seed), 2 * num_replicas)
     graphdef, state = init_replicas(make_model, keys[:num_replicas], replica_args)
+    path = None
+    if cache_key:
+        path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
     if path is not None and path.exists() and not force_retrain:
         return load_run(path, graphdef, state)
 
@@ -260,20 +226,6 @@ def train_replicas(
     if path is not None:
         save_run(path, state, loss_history)
     return TrainedModels(graphdef, state, loss_history, seconds)
-
-
-def load_run(path: Path, graphdef, state) -> TrainedModels:
-    """A run cached by ``save_run``, into ``state`` (same structure, e.g. freshly initialised)."""
-    with open(path, "rb") as f:
-        saved = pickle.load(f)
-    nnx.replace_by_pure_dict(state, saved["state"])
-    return TrainedModels(graphdef, state, saved["loss_history"], 0.0)
-
-
-def save_run(path: Path, state, loss_history) -> None:
-    """Cache a finished run (numpy state and loss history) atomically at ``path``."""
-    pure = nnx.to_pure_dict(jax.tree.map(np.asarray, state))
-    atomic_pickle({"state": pure, "loss_history": loss_history}, path)
 
 
 def _chunk_size(epochs: int, epochs_per_call: int) -> int:
