@@ -53,6 +53,7 @@ from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
+from mmvae_nb.sections.figures import finish, panel_grid
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise_all
 from mmvae_nb.training.cache import TrainedModels, config_hash
@@ -472,51 +473,42 @@ def _scatter(ax, points, labels, title):
 def plot_data_and_latents(data: IdentifiableData, inferred: dict, title: str):
     """Figure 1: (a) observed x_1 and (b) true z, coloured by label, then the inferred latents
     (posterior means; identifiable up to a linear map) of the models in ``inferred``."""
-    import matplotlib.pyplot as plt
-
     panels = [("Observed data $X_1$", data.xs[0]), ("True latents $Z$", data.z)]
     panels += list(inferred.items())
-    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.2))
+    fig, axes = panel_grid(len(panels), 3, panel_height=3.2)
     for ax, (name, points), letter in zip(axes, panels, "abcdefgh"):
         _scatter(ax, points, data.labels, f"({letter}) {name}")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, axes, title)
 
 
 def plot_models(data: IdentifiableData, examples: dict, bound: str, title: str):
     """Figures 6 (our bound) and 7 (mixture bound): for every table row, the reconstructed
     x_1 (decoder mean at a posterior sample) and the inferred latents, coloured by label."""
-    import matplotlib.pyplot as plt
-
     keys = [(a, p, bound) for a, p in ROWS if (a, p, bound) in examples]
-    fig, axes = plt.subplots(2, len(keys), figsize=(2.3 * len(keys), 5), squeeze=False)
+    # two panels per row of the table (reconstruction, latents), two rows of the table per line
+    fig, axes = panel_grid(2 * len(keys), 4, panel_height=2.5)
     for j, key in enumerate(keys):
         name = f"{key[0]}\n{PRIOR_LABELS[key[1]]}"
-        _scatter(axes[0, j], examples[key]["reconstruction"], data.labels, f"{name}: $\\hat X_1$")
-        _scatter(axes[1, j], examples[key]["z_mean"], data.labels, f"{name}: $\\hat Z$")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+        recon, latent = axes[2 * j], axes[2 * j + 1]
+        _scatter(recon, examples[key]["reconstruction"], data.labels, f"{name}: $\\hat X_1$")
+        _scatter(latent, examples[key]["z_mean"], data.labels, f"{name}: $\\hat Z$")
+    return finish(fig, axes, title)
 
 
 def plot_summary(per_run: pd.DataFrame, metrics, title: str):
     """Bars of ``metrics`` per table row and bound (mean and std over repetitions), one column
     of panels per missing rate eta (beta = 1)."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     data = per_run[np.isclose(per_run["beta"], 1.0)].assign(
-        row=lambda d: d["aggregation"] + "\n" + d["prior"].map(PRIOR_LABELS),
+        row=lambda d: d["aggregation"] + ", " + d["prior"].map(PRIOR_LABELS),
         bound=lambda d: d["bound"].map(BOUND_LABELS),
     )
     etas = sorted(data["eta"].unique())
-    fig, axes = plt.subplots(
-        len(metrics), len(etas), figsize=(7 * len(etas), 3.2 * len(metrics)), squeeze=False
-    )
+    fig, axes = panel_grid(len(metrics) * len(etas), len(etas), panel_height=3.4)
     for i, metric in enumerate(metrics):
         for j, eta in enumerate(etas):
-            ax = axes[i, j]
+            ax = axes[i * len(etas) + j]
             sns.barplot(
                 data=data[data["eta"] == eta],
                 x="row",
@@ -526,11 +518,7 @@ def plot_summary(per_run: pd.DataFrame, metrics, title: str):
                 ax=ax,
                 hue_order=list(BOUND_LABELS.values()),
             )
-            ax.set_title(f"{metric}, eta = {eta:g}")
+            ax.set_title(f"{metric}, eta = {eta:g}", fontsize=10)
             ax.set_xlabel("")
             ax.tick_params(axis="x", labelsize=7)
-            if (i, j) != (0, 0):
-                ax.get_legend().remove()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, axes, title)

@@ -44,6 +44,7 @@ from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import LINEAR, profile_config
+from mmvae_nb.sections.figures import finish, panel_grid
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.cache import TrainedModels, config_hash
@@ -390,11 +391,10 @@ def claims(per_dataset: pd.DataFrame, table: int) -> pd.DataFrame:
 def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
     """Figures 3-4: the six rate/distortion/posterior-KL panels, bars per aggregation x bound
     (mean and std over data sets)."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    fig, axes = panel_grid(6, 3, panel_height=3.2)
     order = [
         "full_reconstruction",
         "full_rate",
@@ -403,7 +403,7 @@ def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
         "cross_rate",
         "unimodal_posterior_kl",
     ]
-    for ax, term, letter in zip(axes.flat, order, "abcdef"):
+    for ax, term, letter in zip(axes, order, "abcdef"):
         sns.barplot(
             data=data,
             x="aggregation",
@@ -413,24 +413,18 @@ def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
             ax=ax,
             hue_order=list(BOUND_LABELS.values()),
         )
-        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
+        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}", fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("nats per example")
-        ax.tick_params(axis="x", labelrotation=20)
-        if letter != "a":
-            ax.get_legend().remove()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, axes, title)
 
 
 def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
     """Figure 5: full/cross reconstruction and rates against beta, per aggregation and bound."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    fig, axes = panel_grid(4, 2, panel_height=3.4)
     order = ["full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"]
     for ax, term, letter in zip(axes, order, "abcd"):
         sns.lineplot(
@@ -444,13 +438,7 @@ def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
             ax=ax,
         )
         ax.set_xscale("log")
-        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}")
+        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}", fontsize=10)
         ax.set_xlabel(r"$\beta$")
         ax.set_ylabel("nats per example")
-        if letter == "d":
-            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1.0))
-        else:
-            ax.get_legend().remove()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, axes, title, rotate_labels=False)

@@ -52,6 +52,7 @@ from mmvae_nb.models.mst_nets import (
 )
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
+from mmvae_nb.sections.figures import finish, panel_grid
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise
 from mmvae_nb.training.cache import config_hash
@@ -640,19 +641,14 @@ def plot_rate_distortion(results: pd.DataFrame, title: str):
     """Figure 2 / 8 / 9: the four rate and distortion terms per aggregation and bound."""
     import seaborn as sns
 
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    fig, axes = panel_grid(4, 2, panel_height=3.2)
     for ax, metric, letter in zip(axes, RATE_DISTORTION_PANELS, "abcd"):
         rows = results[results.metric == metric]
         sns.barplot(data=rows, x="aggregation", y="value", hue="bound", ax=ax, errorbar=None)
         ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[metric]}", fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("")
-        ax.tick_params(axis="x", rotation=30)
-        if ax is not axes[0]:
-            ax.get_legend().remove()
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
+    return finish(fig, axes, title)
 
 
 def plot_cross_generation(
