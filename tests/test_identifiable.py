@@ -20,7 +20,8 @@ from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.decoders import MLPDecoder
 from mmvae_nb.objectives.bounds import masked_bound, mixture_bound
-from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, claims, section_tables
+from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, section_tables
+from mmvae_nb.sections.identifiable_claims import claims
 from mmvae_nb.sections.section import run_grid
 
 

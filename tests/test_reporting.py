@@ -58,7 +58,7 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
     """The linear section's pipeline (train from scratch, evaluate, summarise, write the table
     and the rate/distortion figure) twice with the same seed, each into a fresh output root and
     results cache: the CSV, its Markdown rendering and the figures agree byte for byte."""
-    from mmvae_nb.sections import linear
+    from mmvae_nb.sections import linear, linear_figures
     from mmvae_nb.sections.section import run_grid
     from mmvae_nb.sections.table_specs import summarise
 
@@ -70,7 +70,7 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
         runs = run_grid(experiment, experiment.grid(["PoE"]), progress=False)
         table = summarise(runs, linear.TABLES["table01_linear_dense"])
         write_table(table, "table01_linear_dense", "smoke", "test")
-        fig = linear.plot_rate_distortion(runs, "smoke")
+        fig = linear_figures.plot_rate_distortion(runs, "smoke")
         save_figure(fig, "fig03_linear_dense_rate_distortion", "smoke")
         plt.close(fig)
         outputs = sorted((root / "tables").rglob("*.*")) + sorted((root / "figures").rglob("*.*"))

@@ -50,10 +50,14 @@ def test_a_cell_the_paper_does_not_print_has_no_verdict():
 
 
 def test_the_scorecard_reads_the_sections_claim_registries():
-    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
+    from mmvae_nb.sections import identifiable_claims, linear_claims, mnist_svhn_text_claims
 
     claims = scorecard.paper_claims()
-    assert claims == [*linear.CLAIMS, *identifiable.CLAIMS, *mnist_svhn_text.CLAIMS]
+    assert claims == [
+        *linear_claims.CLAIMS,
+        *identifiable_claims.CLAIMS,
+        *mnist_svhn_text_claims.CLAIMS,
+    ]
     assert len({c.id for c in claims}) == len(claims)  # ids are unique
 
 

@@ -15,9 +15,9 @@ tolerance* when |z| <= 2 or, without a std, |relative| <= 0.1. These thresholds 
 convention, not the paper's.
 
 **Claims.** The paper's qualitative statements about its results are records in the sections'
-registries (``sections.linear.CLAIMS``, ``sections.identifiable.CLAIMS``,
-``sections.mnist_svhn_text.CLAIMS``; see ``sections.claims``); each is checked on the reproduced
-table it rests on and reported as held / not held / not measured with its evidence (our
+registries (``sections.linear_claims.CLAIMS``, ``sections.identifiable_claims.CLAIMS``,
+``sections.mnist_svhn_text_claims.CLAIMS``; see ``sections.claims``); each is checked on the
+reproduced table it rests on and reported as held / not held / not measured with its evidence (our
 difference in the paper's direction against our spread over repetitions). The scorecard derives
 no claims of its own.
 """
@@ -76,10 +76,10 @@ def score_cells(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
 
 
 def paper_claims() -> list:
-    """Every section's claim registry, in section order (``sections.*.CLAIMS``)."""
-    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
+    """Every section's claim registry, in section order (``sections.*_claims.CLAIMS``)."""
+    from mmvae_nb.sections import identifiable_claims, linear_claims, mnist_svhn_text_claims
 
-    return [*linear.CLAIMS, *identifiable.CLAIMS, *mnist_svhn_text.CLAIMS]
+    return [*linear_claims.CLAIMS, *identifiable_claims.CLAIMS, *mnist_svhn_text_claims.CLAIMS]
 
 
 def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,8 +123,8 @@ def render(profile: str, cells: pd.DataFrame, claim_table: pd.DataFrame) -> str:
         f"Scorecard, profile `{profile}` (data: {dataset}). Within tolerance: |z| <= "
         f"{Z_TOLERANCE:g} paper stds, or |relative difference| <= {RELATIVE_TOLERANCE:g} where "
         "the paper prints no std. Claims: the paper's statements about its results, one record "
-        "each in the sections' registries (`mmvae_nb/sections/*.py`, `CLAIMS`), checked on our "
-        "tables: held / not held / not measured. Every cell: "
+        "each in the sections' registries (`mmvae_nb/sections/*_claims.py`, `CLAIMS`), checked "
+        "on our tables: held / not held / not measured. Every cell: "
         f"`tables/{profile}/scorecard.csv`; every claim with its evidence: `scorecard.md`.\n",
         table.to_markdown(index=False),
     ]

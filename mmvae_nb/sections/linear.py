@@ -37,16 +37,14 @@ from mmvae_nb.evaluation.likelihood import (
     linear_gaussian_mle,
     linear_gaussian_posterior,
 )
-from mmvae_nb.evaluation.metrics import RATE_DISTORTION_TERMS, mcc, rate_distortion, unimodal_masks
+from mmvae_nb.evaluation.metrics import mcc, rate_distortion, unimodal_masks
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.distributions import kl_to_full_gaussian
-from mmvae_nb.objectives.bounds import BOUND_LABELS, get_bound
-from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
+from mmvae_nb.objectives.bounds import get_bound
 from mmvae_nb.sections.config import LINEAR, profile_config
-from mmvae_nb.sections.figures import finish, panel_grid
 from mmvae_nb.sections.section import Run, Section
-from mmvae_nb.sections.table_specs import TableSpec, summarise
+from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.training.cache import TrainedModels, config_hash
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
@@ -335,110 +333,3 @@ TABLE_NAMES = {
     5: "table05_linear_sparse",
     6: "table06_linear_sparse_equivariant",
 }
-_TIGHTER = (
-    'Section 5.1: "our new bound provides a tighter approximation to the log-likelihood for '
-    'different aggregation schemes"'
-)
-_FLEXIBLE = (
-    'Section 5.1: "more flexible aggregation schemes improve the log-likelihood [...] for both '
-    'variational objectives"'
-)
-
-
-def _claims_for(table: int, schemes: tuple[str, ...]) -> list[Claim]:
-    name, fixed, learnable = TABLE_NAMES[table], [], []
-    for a in schemes:
-        (learnable if aggregator_spec(a).learnable else fixed).append(a)
-    out = [
-        Claim(
-            f"5.1-t{table}-tighter-{a}",
-            "5.1",
-            f"{_TIGHTER}; {a}, bound gap",
-            name,
-            Better("bound_gap", {"bound": "ours"}, {"bound": "mixture"}, {"aggregation": a}),
-        )
-        for a in schemes
-    ]
-    out += [
-        Claim(
-            f"5.1-t{table}-flexible-llh-{bound}",
-            "5.1",
-            f"{_FLEXIBLE}; {BOUND_LABELS[bound].lower()}, LLH gap: best learnable vs best PoE/MoE",
-            name,
-            BestOf("llh_gap", aggregations(*learnable), aggregations(*fixed), {"bound": bound}),
-        )
-        for bound in BOUNDS
-    ]
-    return out
-
-
-# The paper's claims on Tables 1, 5, 6 (one registry; the notebook and the scorecard read it)
-CLAIMS = (
-    _claims_for(1, AGGREGATIONS)
-    + _claims_for(5, AGGREGATIONS)
-    + _claims_for(6, EQUIVARIANT_AGGREGATIONS)
-)
-
-
-def claims(per_dataset: pd.DataFrame, table: int) -> pd.DataFrame:
-    """The registry's claims on paper table ``table`` (1, 5 or 6), checked on ``summarise`` of
-    ``per_dataset`` (``run_grid``'s rows; beta = 1)."""
-    name = TABLE_NAMES[table]
-    summary = summarise(per_dataset, TABLES[name])
-    return evaluate_claims([c for c in CLAIMS if c.table == name], {name: summary})
-
-
-def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
-    """Figures 3-4: the six rate/distortion/posterior-KL panels, bars per aggregation x bound
-    (mean and std over data sets)."""
-    import seaborn as sns
-
-    data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
-    fig, axes = panel_grid(6, 3, panel_height=3.2)
-    order = [
-        "full_reconstruction",
-        "full_rate",
-        "full_posterior_kl",
-        "cross_reconstruction",
-        "cross_rate",
-        "unimodal_posterior_kl",
-    ]
-    for ax, term, letter in zip(axes, order, "abcdef"):
-        sns.barplot(
-            data=data,
-            x="aggregation",
-            y=term,
-            hue="bound",
-            errorbar="sd",
-            ax=ax,
-            hue_order=list(BOUND_LABELS.values()),
-        )
-        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}", fontsize=10)
-        ax.set_xlabel("")
-        ax.set_ylabel("nats per example")
-    return finish(fig, axes, title)
-
-
-def plot_beta_sweep(per_dataset: pd.DataFrame, title: str):
-    """Figure 5: full/cross reconstruction and rates against beta, per aggregation and bound."""
-    import seaborn as sns
-
-    data = per_dataset.assign(bound=per_dataset["bound"].map(BOUND_LABELS))
-    fig, axes = panel_grid(4, 2, panel_height=3.4)
-    order = ["full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"]
-    for ax, term, letter in zip(axes, order, "abcd"):
-        sns.lineplot(
-            data=data,
-            x="beta",
-            y=term,
-            hue="aggregation",
-            style="bound",
-            markers=True,
-            errorbar="sd",
-            ax=ax,
-        )
-        ax.set_xscale("log")
-        ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}", fontsize=10)
-        ax.set_xlabel(r"$\beta$")
-        ax.set_ylabel("nats per example")
-    return finish(fig, axes, title, rotate_labels=False)
