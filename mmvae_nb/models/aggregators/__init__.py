@@ -64,9 +64,14 @@ class AggregatorSpec:
 
     @property
     def options(self) -> tuple[str, ...]:
-        """Keyword options of the constructor (besides ``rngs``)."""
+        """Keyword options of the constructor (besides ``rngs``); ``num_components`` only for
+        the entries whose output is a learned mixture (a plain SumPooling stays one Gaussian,
+        so that ``mixture_output`` always tells the truth)."""
         params = inspect.signature(self.cls.__init__).parameters.values()
-        return tuple(p.name for p in params if p.name != "rngs" and p.default is not p.empty)
+        names = [p.name for p in params if p.name != "rngs" and p.default is not p.empty]
+        if not self.mixture_output:
+            names = [n for n in names if n != "num_components"]
+        return tuple(names)
 
 
 AGGREGATORS: dict[str, AggregatorSpec] = {
@@ -126,6 +131,8 @@ def make_aggregator(
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(f"{name} takes no option(s) {unknown}; accepted: {accepted}")
+    if spec.mixture_output and options.get("num_components", 2) < 2:
+        raise ValueError(f"{name} is a mixture: num_components must be >= 2, got {options}")
     expert_dim = 2 * (latent_dim + private_dim)
     if spec.expert_embedding and embedding_dim != expert_dim:
         raise ValueError(
