@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mmvae_nb.sections.table_specs import select_rows
+
 HELD, NOT_HELD, NOT_MEASURED = "held", "not held", "not measured"
 LOWER_IS_BETTER = frozenset({"llh_gap", "bound_gap"})
 Selector = Mapping[str, object]
@@ -43,18 +45,6 @@ class Verdict:
     evidence: str
     difference: float = float("nan")
     spread: float = float("nan")
-
-
-def _select(table: pd.DataFrame, selector: Selector) -> pd.DataFrame:
-    keep = np.ones(len(table), bool)
-    for column, value in selector.items():
-        if isinstance(value, tuple):
-            keep &= table[column].isin(value).to_numpy()
-        elif isinstance(value, float):
-            keep &= np.isclose(table[column].astype(float), value)
-        else:
-            keep &= (table[column] == value).to_numpy()
-    return table[keep]
 
 
 def _summary(cells: pd.DataFrame) -> tuple[float, float]:
@@ -85,7 +75,7 @@ def _verdict(metric, label_a, a, label_b, b) -> Verdict:
 
 
 def _base(table: pd.DataFrame, metric: str, where: Selector, cross_only: bool) -> pd.DataFrame:
-    base = _select(table, {"metric": metric, **where})
+    base = select_rows(table, {"metric": metric, **where})
     if cross_only:  # conditional generation from inputs that do not contain the target
         keep = [t not in i.split("+") for t, i in zip(base["target"], base["inputs"])]
         base = base[np.asarray(keep, bool)]
@@ -105,7 +95,7 @@ class Better:
 
     def __call__(self, table: pd.DataFrame) -> Verdict:
         base = _base(table, self.metric, self.where, self.cross_only)
-        cells_a, cells_b = _select(base, self.a), _select(base, self.b)
+        cells_a, cells_b = select_rows(base, self.a), select_rows(base, self.b)
         if cells_a.empty or cells_b.empty:
             return Verdict(
                 NOT_MEASURED, f"no reproduced cells for {_label(self.a)} or {_label(self.b)}"
@@ -130,7 +120,7 @@ class BestOf:
         base = _base(table, self.metric, self.where, False)
         best = []
         for groups in (self.a, self.b):
-            ran = [(_label(g), _summary(_select(base, g))) for g in groups]
+            ran = [(_label(g), _summary(select_rows(base, g))) for g in groups]
             ran = [(name, value) for name, value in ran if np.isfinite(value[0])]
             if not ran:
                 return Verdict(NOT_MEASURED, f"none of {[_label(g) for g in groups]} reproduced")
