@@ -157,21 +157,21 @@ class MSTSetup:
         )
 
     @cached_property
-    def train(self) -> MnistSvhnText:
+    def train_data(self) -> MnistSvhnText:
         return self._load("train", self.config.data.svhn_size)
 
     @cached_property
-    def test(self) -> MnistSvhnText:
+    def test_data(self) -> MnistSvhnText:
         return self._load("test", self.config.data.svhn_test_size)
 
     @property
     def dataset(self) -> str:
-        return self.train.dataset
+        return self.train_data.dataset
 
     def composition(self) -> pd.DataFrame:
         """How much of each split is real: images per modality and their source."""
         rows = []
-        for data in (self.train, self.test):
+        for data in (self.train_data, self.test_data):
             svhn_real = self.config.data.svhn == "real"
             rows += [
                 (data.split, "MNIST", len(np.unique(data.pairs[:, 0])), "real (LeCun et al.)"),
@@ -190,15 +190,15 @@ class MSTSetup:
         """Wall time of one pass of the data pipeline over the training triples (no model)."""
         rng = np.random.default_rng(self.seed)
         start = time.perf_counter()
-        for _ in self.train.batches(batch_size, rng):
+        for _ in self.train_data.batches(batch_size, rng):
             pass
         return time.perf_counter() - start
 
     @cached_property
     def classifiers(self):
         return mst_classifiers(
-            self.train,
-            self.test,
+            self.train_data,
+            self.test_data,
             epochs=self.config.evaluation.classifier_epochs,
             seed=self.seed,
             progress=self.progress,
@@ -237,7 +237,7 @@ class MSTExperiment(MSTSetup, Section):
     @cached_property
     def training_data(self) -> MnistSvhnText:
         size = self.config.data.train_size
-        return self.train if size is None else self.train.subset(size, seed=self.seed)
+        return self.train_data if size is None else self.train_data.subset(size, seed=self.seed)
 
     def grid(self, rows=None, private_rows=None, bounds=BOUNDS, betas=None, beta_rows=None):
         """Every training of the profile (``config.grid``, or the given rows): shared-latent
@@ -283,8 +283,12 @@ class MSTExperiment(MSTSetup, Section):
         """(test inputs, labels) on ``eval_size`` test triples and (train inputs, labels) on
         ``latent_train_size`` training triples; fixed text draws."""
         rng = np.random.default_rng(self.seed)
-        test = self.test.subset(min(self.config.evaluation.eval_size, len(self.test)), self.seed)
-        train = self.train.subset(min(self.config.evaluation.latent_train_size, len(self.train)))
+        test = self.test_data.subset(
+            min(self.config.evaluation.eval_size, len(self.test_data)), self.seed
+        )
+        train = self.train_data.subset(
+            min(self.config.evaluation.latent_train_size, len(self.train_data))
+        )
         return test.batch(np.arange(len(test)), rng), train.batch(np.arange(len(train)), rng)
 
     def evaluate_model(self, model, key) -> pd.DataFrame:
