@@ -7,12 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from mmvae_nb.reporting.figures import publish_figure, save_figure
 from mmvae_nb.reporting.tables import (
     KEY_COLUMNS,
     join_paper,
     paper_table,
     read_table,
-    save_figure,
     write_table,
 )
 
@@ -70,12 +70,11 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
         runs = run_grid(experiment, experiment.grid(["PoE"]), progress=False)
         table = summarise(runs, linear.TABLES["table01_linear_dense"])
         write_table(table, "table01_linear_dense", "smoke", "test")
-        fig = linear_figures.plot_rate_distortion(runs, "smoke")
-        save_figure(fig, "fig03_linear_dense_rate_distortion", "smoke")
-        plt.close(fig)
+        spec = linear_figures.FIGURES["fig03_linear_dense_rate_distortion"]
+        plt.close(publish_figure(runs, spec, "smoke"))
         outputs = sorted((root / "tables").rglob("*.*")) + sorted((root / "figures").rglob("*.*"))
         return {p.relative_to(root): p.read_bytes() for p in outputs}
 
     first, second = run("first"), run("second")
-    assert len(first) == 4  # csv, md, png, pdf
+    assert len(first) == 5  # table csv, md; figure png, pdf, csv
     assert first == second

@@ -108,6 +108,7 @@ def mixture_bound(model, xs, present, key, beta=1.0):
 
 BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}
 BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound"}
+BOUND_NAMES = tuple(BOUNDS)  # every section trains both, in this order
 
 
 def get_bound(name: str):

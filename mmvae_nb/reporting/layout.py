@@ -31,9 +31,14 @@ METRIC_LABELS = {
 }
 
 
+def open_paper_table(name: str):
+    """The vendored paper table ``name`` (``mmvae_nb/reference/<name>.csv``), opened as text."""
+    return resources.files("mmvae_nb.reference").joinpath(f"{name}.csv").open()
+
+
 def paper_strings(name: str) -> pd.DataFrame:
     """The vendored paper table ``name`` with every column as printed (strings)."""
-    with resources.files("mmvae_nb.reference").joinpath(f"{name}.csv").open() as f:
+    with open_paper_table(name) as f:
         table = pd.read_csv(f, dtype=str, keep_default_na=False)
     return table.assign(beta=table["beta"].astype(float), table=table["table"].astype(int))
 

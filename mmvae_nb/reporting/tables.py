@@ -1,4 +1,4 @@
-"""Tidy results -> tables (CSV + Markdown in the paper's layout) and figures.
+"""Tidy results -> tables (CSV + Markdown in the paper's layout); figures: ``reporting.figures``.
 
 Result tables use the schema of the paper's tables (vendored in ``mmvae_nb/reference``):
 ``table,block,bound,aggregation,beta,prior,metric,target,inputs,mean,std`` plus
@@ -11,13 +11,11 @@ changes no bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import matplotlib
 import pandas as pd
 
-from mmvae_nb.reporting.layout import render_paper_layout, table_caption
+from mmvae_nb.reporting.layout import open_paper_table, render_paper_layout, table_caption
 from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.storage import atomic_write_text, project_root
 
@@ -54,7 +52,7 @@ def read_table(source) -> pd.DataFrame:
 
 def paper_table(name: str) -> pd.DataFrame:
     """A vendored paper table by file stem, e.g. ``"table01_linear_dense"``."""
-    with resources.files("mmvae_nb.reference").joinpath(f"{name}.csv").open() as f:
+    with open_paper_table(name) as f:
         return read_table(f)
 
 
@@ -123,17 +121,3 @@ def with_key_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with the numeric key columns in one dtype (``table`` int, ``beta`` float), so
     that tables written, read back and vendored join."""
     return frame.astype({"table": int, "beta": float})
-
-
-def save_figure(fig, name: str, profile: str) -> Path:
-    """Save ``fig`` as figures/<profile>/<name>.png and .pdf without timestamps."""
-    folder = output_dir("figures", profile)
-    png = folder / f"{name}.png"
-    fig.savefig(png, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    with matplotlib.rc_context({"pdf.compression": 6}):
-        fig.savefig(
-            folder / f"{name}.pdf",
-            bbox_inches="tight",
-            metadata={"CreationDate": None, "Producer": None, "Creator": None},
-        )
-    return png

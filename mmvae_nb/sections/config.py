@@ -24,6 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from mmvae_nb.data.identifiable import (
+    IdentifiableData,
+    sample_auxiliary_label,
+    sample_five_modalities,
+)
 
 PROFILES = ("smoke", "quick", "paper")
 GROUPS = ("data", "model", "training", "evaluation", "grid")
@@ -171,6 +178,18 @@ class LabelData:
     latent_dim: int  # D = D_1
     noise_std: float  # sigma of the continuous modality
     etas: tuple[float, ...] = (0.0,)  # missing rates (the label model has none)
+    # the label model's likelihood is known in closed form up to a 1-D integral (the LLH
+    # ceiling of Table 7), and its decoder scale is fixed to the true sigma (the official code)
+    has_true_likelihood: ClassVar[bool] = True
+
+    @property
+    def decoder_std(self) -> float | None:
+        return self.noise_std
+
+    def sample(self, seed: int, eta: float) -> IdentifiableData:
+        """``n_train + n_test`` draws of the label model (App. N); ``eta`` is unused."""
+        n = self.n_train + self.n_test
+        return sample_auxiliary_label(seed, n, self.num_labels, self.latent_dim, self.noise_std)
 
 
 @dataclass(frozen=True)
@@ -186,6 +205,22 @@ class FiveModalityData:
     num_labels: int  # K, mixture components of the true prior
     noise_std: float
     etas: tuple[float, ...]  # missing rates trained together (Tables 8 and 2)
+    # no closed-form likelihood; decoders learn per-feature scales
+    has_true_likelihood: ClassVar[bool] = False
+    decoder_std: ClassVar[float | None] = None
+
+    def sample(self, seed: int, eta: float) -> IdentifiableData:
+        """``n_train + n_test`` draws of the five-modality model, missing at rate ``eta``."""
+        return sample_five_modalities(
+            seed,
+            self.n_train + self.n_test,
+            self.num_modalities,
+            self.latent_dim,
+            self.modality_dim,
+            self.num_labels,
+            self.noise_std,
+            eta,
+        )
 
 
 @dataclass(frozen=True)

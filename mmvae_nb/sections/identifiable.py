@@ -43,14 +43,12 @@ from flax import nnx
 from mmvae_nb.data.identifiable import (
     IdentifiableData,
     label_model_log_likelihood,
-    sample_auxiliary_label,
-    sample_five_modalities,
 )
 from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
 from mmvae_nb.evaluation.metrics import mcc
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
-from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec, summarise_all
@@ -69,7 +67,6 @@ ROWS = (
     ("SumPoolingMixture", "gmm"),
     ("SelfAttentionMixture", "gmm"),
 )
-BOUNDS = ("ours", "mixture")
 BLOCKS = {"standard": "standard_prior", "gmm": "mixture_prior"}
 PRIOR_LABELS = {"standard": "N(0, I) prior", "gmm": "GMM prior"}
 TRUE_LLH_BLOCK = 1000  # test points per block of the true-model log-likelihood
@@ -123,22 +120,7 @@ class IdentifiableExperiment(Section):
         ]
 
     def _sample(self, repetition: int, eta: float) -> IdentifiableData:
-        cfg, seed = self.config, self.seed * 1000 + repetition
-        n = cfg.data.n_train + cfg.data.n_test
-        if self.section == "aux_label":
-            return sample_auxiliary_label(
-                seed, n, cfg.data.num_labels, cfg.data.latent_dim, cfg.data.noise_std
-            )
-        return sample_five_modalities(
-            seed,
-            n,
-            cfg.data.num_modalities,
-            cfg.data.latent_dim,
-            cfg.data.modality_dim,
-            cfg.data.num_labels,
-            cfg.data.noise_std,
-            eta,
-        )
+        return self.config.data.sample(self.seed * 1000 + repetition, eta)
 
     @functools.cached_property
     def true_llh(self) -> list[float]:
@@ -147,7 +129,7 @@ class IdentifiableExperiment(Section):
         blocks of ``TRUE_LLH_BLOCK`` test points so memory stays bounded at any test size."""
         ceiling = {}
         for c, d in zip(self.conditions, self.test_data):
-            if self.section == "aux_label" and c.repetition not in ceiling:
+            if self.config.data.has_true_likelihood and c.repetition not in ceiling:
                 blocks = range(0, d.z.shape[0], TRUE_LLH_BLOCK)
                 values = [
                     label_model_log_likelihood(d.subset(slice(i, i + TRUE_LLH_BLOCK)), 10_000)
@@ -181,9 +163,7 @@ class IdentifiableExperiment(Section):
         options = {"hidden_dim": cfg.model.hidden_pooling} if spec.learnable else {}
         if "num_components" in spec.options and spec.mixture_output:
             options["num_components"] = cfg.model.mixture_components
-        # label model: fixed decoder scale (the true sigma, as the official code); five
-        # modalities: learned per-feature scales
-        noise_std = cfg.data.noise_std if self.section == "aux_label" else None
+        noise_std = cfg.data.decoder_std  # None: learned per-feature scales
 
         def make(key, _args):
             return mlp_vae(
@@ -215,7 +195,7 @@ class IdentifiableExperiment(Section):
             seed=self.seed,
         )
 
-    def grid(self, rows=ROWS, bounds=BOUNDS) -> list[Run]:
+    def grid(self, rows=ROWS, bounds=BOUND_NAMES) -> list[Run]:
         """Every row (aggregation, prior) of Tables 2, 7, 8 with each bound; the conditions
         (repetitions x betas or missing rates) train together in each run."""
         return [Run(a, b, prior=p) for a, p in rows for b in bounds]

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.objectives.bounds import BOUND_LABELS, BOUND_NAMES
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.identifiable import (
-    BOUNDS,
     PRIOR_LABELS,
     ROWS,
     SECTION_TABLES,
@@ -63,7 +62,7 @@ def _claims_for(name: str) -> list[Claim]:
         )
         for a, prior in ROWS
     ]
-    for bound in BOUNDS:
+    for bound in BOUND_NAMES:
         label = BOUND_LABELS[bound].lower()
         out.append(
             Claim(

@@ -8,6 +8,7 @@ import pandas as pd
 
 from mmvae_nb.data.identifiable import IdentifiableData
 from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.sections.figure_specs import FigureSpec
 from mmvae_nb.sections.figures import finish, panel_grid
 from mmvae_nb.sections.identifiable import PRIOR_LABELS, ROWS
 
@@ -44,7 +45,10 @@ def plot_models(data: IdentifiableData, examples: dict, bound: str, title: str):
     return finish(fig, axes, title)
 
 
-def plot_summary(per_run: pd.DataFrame, metrics, title: str):
+SUMMARY_METRICS = ("llh", "lower_bound", "mcc")
+
+
+def plot_summary(per_run: pd.DataFrame, title: str, metrics=SUMMARY_METRICS):
     """Bars of ``metrics`` per table row and bound (mean and std over repetitions), one column
     of panels per missing rate eta (beta = 1)."""
     import seaborn as sns
@@ -71,3 +75,15 @@ def plot_summary(per_run: pd.DataFrame, metrics, title: str):
             ax.set_xlabel("")
             ax.tick_params(axis="x", labelsize=7)
     return finish(fig, axes, title)
+
+
+FIGURES = {
+    "five_modalities_summary": FigureSpec(
+        "five_modalities_summary",
+        "Five modalities: Tables 8 (eta = 0) and 2 (eta > 0)",
+        plot_summary,
+        SUMMARY_METRICS,
+        where={"beta": 1.0},
+        keys=("eta",),
+    )
+}

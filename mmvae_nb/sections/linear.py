@@ -41,7 +41,7 @@ from mmvae_nb.evaluation.metrics import mcc, rate_distortion, unimodal_masks
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.distributions import kl_to_full_gaussian
-from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.sections.config import LINEAR, profile_config
 from mmvae_nb.sections.section import Run, Section
 from mmvae_nb.sections.table_specs import TableSpec
@@ -54,7 +54,6 @@ EQUIVARIANT_AGGREGATIONS = (
     "SumPooling (equivariant)",
     "SelfAttention (equivariant)",
 )
-BOUNDS = ("ours", "mixture")
 
 
 @dataclass
@@ -188,7 +187,7 @@ class LinearExperiment(Section):
             config,
         )
 
-    def grid(self, aggregations=AGGREGATIONS, bounds=BOUNDS, betas=(1.0,)) -> list[Run]:
+    def grid(self, aggregations=AGGREGATIONS, bounds=BOUND_NAMES, betas=(1.0,)) -> list[Run]:
         """Every aggregation x bound x beta (Tables 1, 5: ``AGGREGATIONS``; Table 6 and Figure
         5: ``EQUIVARIANT_AGGREGATIONS`` and ``config.grid.betas``)."""
         return [Run(a, b, beta=beta) for a in aggregations for b in bounds for beta in betas]

@@ -8,11 +8,10 @@ from __future__ import annotations
 import pandas as pd
 
 from mmvae_nb.models.aggregators import aggregator_spec
-from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.objectives.bounds import BOUND_LABELS, BOUND_NAMES
 from mmvae_nb.sections.claims import BestOf, Better, Claim, aggregations, evaluate_claims
 from mmvae_nb.sections.linear import (
     AGGREGATIONS,
-    BOUNDS,
     EQUIVARIANT_AGGREGATIONS,
     TABLE_NAMES,
     TABLES,
@@ -51,7 +50,7 @@ def _claims_for(table: int, schemes: tuple[str, ...]) -> list[Claim]:
             name,
             BestOf("llh_gap", aggregations(*learnable), aggregations(*fixed), {"bound": bound}),
         )
-        for bound in BOUNDS
+        for bound in BOUND_NAMES
     ]
     return out
 

@@ -17,6 +17,7 @@ from mmvae_nb.data.mnist_svhn_text import (
 )
 from mmvae_nb.evaluation.coherence import subset_name
 from mmvae_nb.evaluation.metrics import RATE_DISTORTION_TERMS
+from mmvae_nb.sections.figure_specs import FigureSpec
 from mmvae_nb.sections.figures import finish, panel_grid
 
 
@@ -119,6 +120,12 @@ def plot_rate_distortion(results: pd.DataFrame, title: str):
     return finish(fig, axes, title)
 
 
+def plot_beta_rate_distortion(results: pd.DataFrame, title: str):
+    """Figure 9: ``plot_rate_distortion`` with one bar per aggregation and beta."""
+    labels = results.aggregation + ", beta=" + results.beta.astype(str)
+    return plot_rate_distortion(results.assign(aggregation=labels), title)
+
+
 def plot_cross_generation(
     generators: dict, data: MnistSvhnText, source: int, target: int, num: int = 8
 ):
@@ -134,3 +141,32 @@ def plot_cross_generation(
         f"{data.dataset}: {MODALITIES[source]} -> {MODALITIES[target]} (labels {_labels(labels)})"
     )
     return _draw_rows(rows, num, title, label_rotation=0)
+
+
+FIGURES = {
+    spec.name: spec
+    for spec in (
+        FigureSpec(
+            "fig02_mst_rate_distortion",
+            "Figure 2: shared latents, beta = 1",
+            plot_rate_distortion,
+            RATE_DISTORTION_PANELS,
+            where={"block": "shared", "beta": 1.0},
+        ),
+        FigureSpec(
+            "fig08_mst_private_rate_distortion",
+            "Figure 8: private latents",
+            plot_rate_distortion,
+            RATE_DISTORTION_PANELS,
+            where={"block": "private"},
+        ),
+        FigureSpec(
+            "fig09_mst_beta_rate_distortion",
+            "Figure 9: different betas",
+            plot_beta_rate_distortion,
+            RATE_DISTORTION_PANELS,
+            where={"block": "shared"},
+            beta_sweep=True,
+        ),
+    )
+}

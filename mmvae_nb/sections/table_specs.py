@@ -62,7 +62,7 @@ def select_rows(frame: pd.DataFrame, where: Mapping[str, object]) -> pd.DataFram
     return frame[keep]
 
 
-def _long(per_run: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
+def long_rows(per_run: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
     """Tidy rows (one per number) with a ``metric`` and a ``value`` column."""
     if "metric" in per_run.columns:
         return per_run[per_run["metric"].isin(metrics)]
@@ -73,7 +73,7 @@ def _long(per_run: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
 def summarise(per_run: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """The cells of ``spec``'s table from a section's per-run results: mean, std (ddof = 1) and
     number of runs per cell, in the paper tables' schema (empty if no run matches)."""
-    rows = _long(select_rows(per_run, spec.where), spec.metrics)
+    rows = long_rows(select_rows(per_run, spec.where), spec.metrics)
     if spec.beta_one_metrics:
         at_one = np.isclose(rows["beta"].astype(float), 1.0)
         rows = rows[~rows["metric"].isin(spec.beta_one_metrics) | at_one]
