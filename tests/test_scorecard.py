@@ -50,13 +50,19 @@ def test_a_cell_the_paper_does_not_print_has_no_verdict():
 
 
 def test_the_scorecard_reads_the_sections_claim_registries():
-    from mmvae_nb.sections import identifiable_claims, linear_claims, mnist_svhn_text_claims
+    from mmvae_nb.sections import (
+        conclusion_claims,
+        identifiable_claims,
+        linear_claims,
+        mnist_svhn_text_claims,
+    )
 
     claims = scorecard.paper_claims()
     assert claims == [
         *linear_claims.CLAIMS,
         *identifiable_claims.CLAIMS,
         *mnist_svhn_text_claims.CLAIMS,
+        *conclusion_claims.CLAIMS,
     ]
     assert len({c.id for c in claims}) == len(claims)  # ids are unique
 
@@ -76,8 +82,13 @@ def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
     assert len(cells) == 1 and cells["z"].iloc[0] == pytest.approx(1.5)
     text = readme.read_text()
     assert "old" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
+    # claims headline the README block: per section and in total
+    assert "| 5.1 " in text and "| all " in text
     # Table 1's claims are evaluated on the one cell we wrote: no mixture cell, not measured
     card = (folder / "scorecard.md").read_text()
-    assert "| 5.1-t1-tighter-PoE " in card and "not measured" in card
+    assert "### `5.1-tighter` (5.1): **not measured**" in card
+    claims = pd.read_csv(folder / "scorecard_claims.csv").set_index("id")
+    assert claims.loc["5.1-tighter", "status"] == "not measured"
+    assert claims.loc["5.1-tighter", "checks_held"] == "0/8"
     with pytest.raises(ValueError, match="no <!-- scorecard:start -->"):
         scorecard.update_readme(tmp_path / "tables" / "quick" / "scorecard.md", "x")

@@ -39,13 +39,26 @@ from mmvae_nb.reporting.tables import (
     paper_table,
     read_table,
 )
-from mmvae_nb.sections.claims import HELD, NOT_HELD, NOT_MEASURED, evaluate_claims
+from mmvae_nb.sections import (
+    conclusion_claims,
+    identifiable_claims,
+    linear_claims,
+    mnist_svhn_text_claims,
+)
+from mmvae_nb.sections.claims import (
+    HELD,
+    NOT_HELD,
+    NOT_MEASURED,
+    evaluate_checks,
+    evaluate_claims,
+)
 from mmvae_nb.storage import atomic_write_text
 
 Z_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.1
 TABLE_FILE = re.compile(r"table\d\d_.+\.csv")
 MARKERS = ("<!-- scorecard:start -->", "<!-- scorecard:end -->")
+EXTRA_SOURCES = (linear_claims.TRAINING_TIME,)
 
 
 def reproduced_tables(profile: str) -> dict[str, pd.DataFrame]:
@@ -56,6 +69,19 @@ def reproduced_tables(profile: str) -> dict[str, pd.DataFrame]:
         for path in sorted(folder.glob("table*.csv"))
         if TABLE_FILE.fullmatch(path.name)
     }
+
+
+def claim_sources(profile: str) -> dict[str, pd.DataFrame]:
+    """Everything the claims read: the reproduced tables, the numbers behind the figures
+    (``figures/<profile>/*.csv``) and the other tables the registries name (training times)."""
+    sources = reproduced_tables(profile)
+    for path in sorted(output_dir("figures", profile).glob("*.csv")):
+        sources[path.stem] = read_table(path)
+    for name in EXTRA_SOURCES:
+        path = output_dir("tables", profile) / f"{name}.csv"
+        if path.exists():
+            sources[name] = read_table(path)
+    return sources
 
 
 def score_cells(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
@@ -76,14 +102,17 @@ def score_cells(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
 
 
 def paper_claims() -> list:
-    """Every section's claim registry, in section order (``sections.*_claims.CLAIMS``)."""
-    from mmvae_nb.sections import identifiable_claims, linear_claims, mnist_svhn_text_claims
+    """Every claim registry, in the paper's order (``sections.*_claims.CLAIMS``)."""
+    return [
+        *linear_claims.CLAIMS,
+        *identifiable_claims.CLAIMS,
+        *mnist_svhn_text_claims.CLAIMS,
+        *conclusion_claims.CLAIMS,
+    ]
 
-    return [*linear_claims.CLAIMS, *identifiable_claims.CLAIMS, *mnist_svhn_text_claims.CLAIMS]
 
-
-def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cells, claims) for every reproduced table of ``profile``."""
+def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(cells, claims, checks) for every reproduced table and figure of ``profile``."""
     tables = reproduced_tables(profile)
     if not tables:
         raise FileNotFoundError(
@@ -93,48 +122,75 @@ def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     cells = [
         score_cells(ours, paper_table(name)).assign(file=name) for name, ours in tables.items()
     ]
-    claim_table = evaluate_claims(paper_claims(), tables).rename(columns={"table": "file"})
-    return pd.concat(cells, ignore_index=True), claim_table
+    sources = claim_sources(profile)
+    claim_table = evaluate_claims(paper_claims(), sources)
+    check_table = evaluate_checks(paper_claims(), sources)
+    return pd.concat(cells, ignore_index=True), claim_table, check_table
 
 
-def summary(cells: pd.DataFrame, claim_table: pd.DataFrame) -> pd.DataFrame:
-    """Per table: cells reproduced, with a paper value, within tolerance; claims held."""
+def _counts(statuses: pd.Series) -> dict:
+    return {
+        "claims": len(statuses),
+        "held": int((statuses == HELD).sum()),
+        "not_held": int((statuses == NOT_HELD).sum()),
+        "not_measured": int((statuses == NOT_MEASURED).sum()),
+    }
+
+
+def claim_summary(claim_table: pd.DataFrame) -> pd.DataFrame:
+    """Per section of the paper (in the registries' order) and in total: claims held, not
+    held, not measured."""
+    rows = [
+        {"section": section, **_counts(group["status"])}
+        for section, group in claim_table.groupby("section", sort=False)
+    ]
+    rows.append({"section": "all", **_counts(claim_table["status"])})
+    return pd.DataFrame(rows)
+
+
+def cell_summary(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per reproduced table: cells with a paper value, and how many are within tolerance."""
     scored = cells.dropna(subset=["paper_mean"])
     per_table = scored.groupby("file", sort=True).agg(
         cells=("mean", "size"), within_tolerance=("within_tolerance", "sum")
     )
     per_table["within_tolerance"] = per_table["within_tolerance"].astype(int)
-    counts = claim_table.groupby("file")["status"].agg(
-        claims="size",
-        held=lambda s: int((s == HELD).sum()),
-        not_held=lambda s: int((s == NOT_HELD).sum()),
-        not_measured=lambda s: int((s == NOT_MEASURED).sum()),
-    )
-    per_table = per_table.join(counts, how="outer").fillna(0).astype(int)
     per_table.loc["all"] = per_table.sum()
     return per_table.reset_index()
 
 
 def render(profile: str, cells: pd.DataFrame, claim_table: pd.DataFrame) -> str:
-    """The Markdown scorecard: summary, then every claim."""
+    """The Markdown scorecard summary: the claims per section, then the cells per table."""
     dataset = ", ".join(sorted(cells["dataset"].dropna().unique()))
-    table = summary(cells, claim_table)
     text = [
-        f"Scorecard, profile `{profile}` (data: {dataset}). Within tolerance: |z| <= "
-        f"{Z_TOLERANCE:g} paper stds, or |relative difference| <= {RELATIVE_TOLERANCE:g} where "
-        "the paper prints no std. Claims: the paper's statements about its results, one record "
-        "each in the sections' registries (`mmvae_nb/sections/*_claims.py`, `CLAIMS`), checked "
-        "on our tables: held / not held / not measured. Every cell: "
-        f"`tables/{profile}/scorecard.csv`; every claim with its evidence: `scorecard.md`.\n",
-        table.to_markdown(index=False),
+        f"Scorecard, profile `{profile}` (data: {dataset}).\n",
+        "**The paper's claims**: every statement the paper makes about its results, one record "
+        "each in the registries (`mmvae_nb/sections/*_claims.py`, `CLAIMS`) with the paper's "
+        "words, checked on our tables and figure numbers: held / not held / not measured (a "
+        "table or figure it rests on was not reproduced). Each claim with its checks, our "
+        f"differences and our spread: `tables/{profile}/scorecard.md`.\n",
+        claim_summary(claim_table).to_markdown(index=False),
+        f"\n**Cells**: within tolerance when |z| <= {Z_TOLERANCE:g} paper stds, or |relative "
+        f"difference| <= {RELATIVE_TOLERANCE:g} where the paper prints no std; every cell: "
+        f"`tables/{profile}/scorecard.csv`.\n",
+        cell_summary(cells).to_markdown(index=False),
     ]
     return "\n".join(text) + "\n"
 
 
-def render_claims(claim_table: pd.DataFrame) -> str:
-    """Every claim: its id, the paper's words, the verdict and the evidence."""
-    columns = ["id", "claim", "status", "evidence"]
-    return "\n## Claims\n\n" + claim_table[columns].to_markdown(index=False) + "\n"
+def render_claims(claim_table: pd.DataFrame, check_table: pd.DataFrame) -> str:
+    """Every claim: its id, place and verdict, the paper's words, then each of its checks."""
+    text = ["\n## Claims\n"]
+    for claim in claim_table.itertuples(index=False):
+        text.append(
+            f"### `{claim.id}` ({claim.section}): **{claim.status}** "
+            f"({claim.checks_held} checks hold, rule: {claim.rule})\n"
+        )
+        text.append(f"> {claim.claim}\n")
+        checks = check_table[check_table["id"] == claim.id]
+        text.extend(f"- {c.status}: {c.evidence} [{c.source}]" for c in checks.itertuples())
+        text.append("")
+    return "\n".join(text) + "\n"
 
 
 def update_readme(readme: Path, block: str) -> None:
@@ -148,16 +204,21 @@ def update_readme(readme: Path, block: str) -> None:
 
 
 def write(profile: str, readme: Path | None = None) -> Path:
-    """Write tables/<profile>/scorecard.csv and .md (and the README block); returns the .md."""
-    cells, claim_table = build(profile)
+    """Write tables/<profile>/scorecard.csv (cells), scorecard_claims.csv, scorecard.md (and
+    the README block); returns the .md."""
+    cells, claim_table, check_table = build(profile)
     folder = output_dir("tables", profile)
     columns = [*KEY_COLUMNS, "file", "mean", "std", "paper_mean", "paper_std", "z", "relative"]
     columns.append("within_tolerance")
     atomic_write_text(
         cells[columns].to_csv(index=False, float_format=FLOAT_FORMAT), folder / "scorecard.csv"
     )
+    atomic_write_text(
+        claim_table.to_csv(index=False, float_format=FLOAT_FORMAT),
+        folder / "scorecard_claims.csv",
+    )
     block = render(profile, cells, claim_table)
-    atomic_write_text(block + render_claims(claim_table), folder / "scorecard.md")
+    atomic_write_text(block + render_claims(claim_table, check_table), folder / "scorecard.md")
     if readme is not None:
         update_readme(readme, block)
     return folder / "scorecard.md"

@@ -332,3 +332,19 @@ TABLE_NAMES = {
     5: "table05_linear_sparse",
     6: "table06_linear_sparse_equivariant",
 }
+
+
+def training_time(*per_run: pd.DataFrame) -> pd.DataFrame:
+    """Training wall time per aggregation and bound (the conclusion's cost claims): one value
+    per trained configuration (its replicas train together), mean and std over the settings
+    given (dense, sparse), in the tables' schema with ``metric = "train_seconds"``. Times are
+    this machine's, including compilation, and kept with each cached model."""
+    configs = pd.concat(
+        [runs.drop_duplicates(["aggregation", "bound", "beta"]) for runs in per_run]
+    )
+    configs = configs[np.isclose(configs["beta"], 1.0)]
+    grouped = configs.groupby(["aggregation", "bound"], sort=False)["train_seconds"]
+    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+    return out.assign(metric="train_seconds")[
+        ["aggregation", "bound", "metric", "mean", "std", "n_runs"]
+    ]

@@ -66,11 +66,12 @@ class Section(ABC):
         """Tidy per-replica results of ``run``'s trained replicas."""
 
     def run(self, run: Run, *, force_retrain: bool = False, progress: bool = True):
-        """``train`` then ``evaluate``; adds ``train_seconds`` (0 when loaded from the cache)
-        and each replica's ``final_loss``."""
+        """``train`` then ``evaluate``; adds ``train_seconds`` (the training's wall time, kept
+        in the cache), ``from_cache`` and each replica's ``final_loss``."""
         trained = self.train(run, force_retrain=force_retrain, progress=progress)
         frame = self.evaluate(trained, run)
         frame["train_seconds"] = trained.train_seconds
+        frame["from_cache"] = trained.from_cache
         frame["final_loss"] = trained.loss_history[:, -1]
         return frame
 

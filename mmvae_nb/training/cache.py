@@ -111,7 +111,8 @@ class TrainedModels(NamedTuple):
     graphdef: Any
     state: Any  # nnx.State with a leading replica axis
     loss_history: np.ndarray  # (R, epochs): mean training loss (negative bound) per epoch
-    train_seconds: float  # wall time of training (0 when loaded from the cache)
+    train_seconds: float  # wall time of the training (also when loaded from the cache)
+    from_cache: bool = False  # loaded by ``load_run`` instead of trained
 
     @property
     def num_replicas(self) -> int:
@@ -126,10 +127,12 @@ def load_run(path: Path, graphdef, state) -> TrainedModels:
     with open(path, "rb") as f:
         saved = pickle.load(f)
     nnx.replace_by_pure_dict(state, saved["state"])
-    return TrainedModels(graphdef, state, saved["loss_history"], 0.0)
+    return TrainedModels(graphdef, state, saved["loss_history"], saved["train_seconds"], True)
 
 
-def save_run(path: Path, state, loss_history) -> None:
-    """Cache a finished run (numpy state and loss history) atomically at ``path``."""
+def save_run(path: Path, state, loss_history, train_seconds: float) -> None:
+    """Cache a finished run (numpy state, loss history and its training wall time) atomically
+    at ``path``."""
     pure = nnx.to_pure_dict(jax.tree.map(np.asarray, state))
-    atomic_pickle({"state": pure, "loss_history": loss_history}, path)
+    payload = {"state": pure, "loss_history": loss_history, "train_seconds": train_seconds}
+    atomic_pickle(payload, path)

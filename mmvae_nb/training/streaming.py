@@ -111,5 +111,5 @@ def train_streaming(
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
     if path is not None:
-        save_run(path, state, loss_history)
+        save_run(path, state, loss_history, seconds)
     return TrainedModels(graphdef, state, loss_history, seconds)

@@ -224,7 +224,7 @@ def train_replicas(
             f"{replica})"
         )
     if path is not None:
-        save_run(path, state, loss_history)
+        save_run(path, state, loss_history, seconds)
     return TrainedModels(graphdef, state, loss_history, seconds)
 
 
