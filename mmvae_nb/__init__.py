@@ -16,9 +16,10 @@ Layers, bottom to top; a module imports only its own layer and the ones below it
 * ``evaluation``   likelihoods (exact linear-Gaussian, importance sampling), MCC,
                    rate/distortion, coherence, classifiers;
 * ``sections``     one module per paper section in one shape (``section.Section``): typed
-                   configs per profile, the grid of runs, evaluation, table specs and the
-                   paper's claims as data;
-* ``reporting``    tables (CSV + Markdown in the paper's layout), figures, the scorecard.
+                   configs per profile, the grid of runs, evaluation, table and figure
+                   specs, and the paper's claims as data;
+* ``reporting``    tables (CSV + Markdown in the paper's layout), figures (with the numbers
+                   behind each), the scorecard.
 
 The paper's numbers (``reference/``) are vendored for side-by-side comparison only.
 """
