@@ -23,6 +23,7 @@ METRIC_LABELS = {
     "llh_gap": "LLH gap",
     "bound_gap": "bound gap",
     "mcc": "MCC",
+    "mcc_first_pair_rdc": "MCC (1st pair, RDC)",
     "llh": "LLH",
     "lower_bound": "lower bound",
     "loglik": "log-likelihood",

@@ -262,6 +262,8 @@ class IdentifiableExperiment(Section):
                     "lower_bound": float(values["bound"]),
                     "mcc": mcc(test.z[observed], z_sample, "weak"),
                     "mcc_strong": mcc(test.z[observed], z_sample, "strong"),
+                    # the paper's code's metric (first canonical pair, RDC): comparable levels
+                    "mcc_first_pair_rdc": mcc(test.z[observed], z_sample, "first_pair_rdc"),
                 }
             )
             if r == 0:
@@ -294,12 +296,14 @@ def _evaluate_jit(state, xs, present, key, *, graphdef, bound, num_samples, num_
     }
 
 
-# Tables 7, 8 and 2: the block is the prior's; Table 7 prints the LLH at beta = 1 only
+# Tables 7, 8 and 2: the block is the prior's; Table 7 prints the LLH at beta = 1 only. Beside
+# the paper's columns, the MCC as the paper's code computes it (``metrics.first_pair_rdc``), so
+# that our levels can be compared with the printed ones; ours (all canonical pairs) is stricter.
 TABLES = {
     "table07_aux_label": TableSpec(
         7,
         "Non-linear identifiable model with an auxiliary label",
-        ("llh", "mcc"),
+        ("llh", "mcc", "mcc_first_pair_rdc"),
         {"eta": 0.0},
         BLOCKS,
         beta_one_metrics=("llh",),
@@ -308,7 +312,7 @@ TABLES = {
     "table08_five_modalities_full": TableSpec(
         8,
         "Fully observed (eta = 0) non-linear identifiable model with 5 modalities",
-        ("llh", "lower_bound", "mcc"),
+        ("llh", "lower_bound", "mcc", "mcc_first_pair_rdc"),
         {"eta": 0.0},
         BLOCKS,
         beta_one_metrics=("llh",),
@@ -316,7 +320,7 @@ TABLES = {
     "table02_five_modalities_missing": TableSpec(
         2,
         "Partially observed (eta = 0.5) non-linear identifiable model with 5 modalities",
-        ("llh", "lower_bound", "mcc"),
+        ("llh", "lower_bound", "mcc", "mcc_first_pair_rdc"),
         {"eta": 0.5},
         BLOCKS,
         beta_one_metrics=("llh",),
