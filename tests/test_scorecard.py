@@ -76,12 +76,12 @@ def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
     _table([("ours", "PoE", 13.0, 0.1)]).to_csv(folder / "table01_linear_dense.csv", index=False)
     (folder / "mst_claims.csv").write_text("not,a,paper,table\n")  # ignored
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- scorecard:start -->\nold\n<!-- scorecard:end -->\nrest\n")
+    readme.write_text("intro\n<!-- scorecard:start -->\nOLD-BLOCK\n<!-- scorecard:end -->\nrest\n")
     scorecard.write("quick", readme)
     cells = pd.read_csv(folder / "scorecard.csv")
     assert len(cells) == 1 and cells["z"].iloc[0] == pytest.approx(1.5)
     text = readme.read_text()
-    assert "old" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
+    assert "OLD-BLOCK" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
     # claims headline the README block: per section and in total
     assert "| 5.1 " in text and "| all " in text
     # Table 1's claims are evaluated on the one cell we wrote: no mixture cell, not measured

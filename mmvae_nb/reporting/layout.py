@@ -25,6 +25,7 @@ METRIC_LABELS = {
     "mcc": "MCC",
     "mcc_first_pair_rdc": "MCC (1st pair, RDC)",
     "llh": "LLH",
+    "llh_true_model": "LLH of the true model",
     "lower_bound": "lower bound",
     "loglik": "log-likelihood",
     "coherence": "coherence",

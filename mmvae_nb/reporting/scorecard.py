@@ -44,6 +44,7 @@ from mmvae_nb.sections import (
     identifiable_claims,
     linear_claims,
     mnist_svhn_text_claims,
+    sanity,
 )
 from mmvae_nb.sections.claims import (
     HELD,
@@ -111,8 +112,9 @@ def paper_claims() -> list:
     ]
 
 
-def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(cells, claims, checks) for every reproduced table and figure of ``profile``."""
+def build(profile: str) -> tuple[pd.DataFrame, ...]:
+    """(cells, claims, checks, sanity checks) for every reproduced table and figure of
+    ``profile``."""
     tables = reproduced_tables(profile)
     if not tables:
         raise FileNotFoundError(
@@ -125,7 +127,8 @@ def build(profile: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     sources = claim_sources(profile)
     claim_table = evaluate_claims(paper_claims(), sources)
     check_table = evaluate_checks(paper_claims(), sources)
-    return pd.concat(cells, ignore_index=True), claim_table, check_table
+    sanity_table = sanity.sanity_checks(sources)
+    return pd.concat(cells, ignore_index=True), claim_table, check_table, sanity_table
 
 
 def _counts(statuses: pd.Series) -> dict:
@@ -159,8 +162,9 @@ def cell_summary(cells: pd.DataFrame) -> pd.DataFrame:
     return per_table.reset_index()
 
 
-def render(profile: str, cells: pd.DataFrame, claim_table: pd.DataFrame) -> str:
-    """The Markdown scorecard summary: the claims per section, then the cells per table."""
+def render(profile: str, cells, claim_table, sanity_table) -> str:
+    """The Markdown scorecard summary: the claims per section, the cells per table, the
+    sanity checks."""
     dataset = ", ".join(sorted(cells["dataset"].dropna().unique()))
     text = [
         f"Scorecard, profile `{profile}` (data: {dataset}).\n",
@@ -174,6 +178,10 @@ def render(profile: str, cells: pd.DataFrame, claim_table: pd.DataFrame) -> str:
         f"difference| <= {RELATIVE_TOLERANCE:g} where the paper prints no std; every cell: "
         f"`tables/{profile}/scorecard.csv`.\n",
         cell_summary(cells).to_markdown(index=False),
+        "\n**Sanity checks** (`mmvae_nb/sections/sanity.py`; properties that hold whatever the "
+        "paper says: a failure is a bug or too little training); every cell: "
+        f"`tables/{profile}/sanity_checks.csv`.\n",
+        sanity.summary(sanity_table).to_markdown(index=False),
     ]
     return "\n".join(text) + "\n"
 
@@ -204,9 +212,9 @@ def update_readme(readme: Path, block: str) -> None:
 
 
 def write(profile: str, readme: Path | None = None) -> Path:
-    """Write tables/<profile>/scorecard.csv (cells), scorecard_claims.csv, scorecard.md (and
-    the README block); returns the .md."""
-    cells, claim_table, check_table = build(profile)
+    """Write tables/<profile>/scorecard.csv (cells), scorecard_claims.csv, sanity_checks.csv,
+    scorecard.md (and the README block); returns the .md."""
+    cells, claim_table, check_table, sanity_table = build(profile)
     folder = output_dir("tables", profile)
     columns = [*KEY_COLUMNS, "file", "mean", "std", "paper_mean", "paper_std", "z", "relative"]
     columns.append("within_tolerance")
@@ -217,7 +225,8 @@ def write(profile: str, readme: Path | None = None) -> Path:
         claim_table.to_csv(index=False, float_format=FLOAT_FORMAT),
         folder / "scorecard_claims.csv",
     )
-    block = render(profile, cells, claim_table)
+    atomic_write_text(sanity_table.to_csv(index=False), folder / "sanity_checks.csv")
+    block = render(profile, cells, claim_table, sanity_table)
     atomic_write_text(block + render_claims(claim_table, check_table), folder / "scorecard.md")
     if readme is not None:
         update_readme(readme, block)
