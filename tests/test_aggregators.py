@@ -39,6 +39,26 @@ def test_product_of_experts_is_the_normalised_product():
     np.testing.assert_allclose(mu[0], v[0] * (mean[0, 0] / var[0, 0] + mean[0, 2] / var[0, 2]))
 
 
+def test_variance_weighted_mean_is_the_paper_codes_and_not_the_product():
+    """``mean_weighting="variance"``: the paper's code's sum mu_s var_s / (1 + sum 1/var_s); the
+    variance is the product's, the mean differs unless every var_s = 1; unknown: refused."""
+    mean, var = rng.normal(size=(1, 3, 2)), rng.uniform(0.2, 3, size=(1, 3, 2))
+    mask = np.array([[True, False, True]])
+    mu, v = product_of_experts(mean, var, mask, "variance")
+    _, v_product = product_of_experts(mean, var, mask)
+    np.testing.assert_allclose(v, v_product)
+    np.testing.assert_allclose(mu[0], v[0] * (mean[0, 0] * var[0, 0] + mean[0, 2] * var[0, 2]))
+    unit = np.ones_like(var)
+    np.testing.assert_allclose(
+        product_of_experts(mean, unit, mask, "variance")[0], product_of_experts(mean, unit, mask)[0]
+    )
+    with pytest.raises(ValueError, match="mean_weighting"):
+        product_of_experts(mean, var, mask, "precison")
+    with pytest.raises(ValueError, match="mean_weighting"):
+        make_aggregator("PoE", 2, 4, rngs=nnx.Rngs(0), mean_weighting="precison")
+    assert "mean_weighting" in AGGREGATORS["PoE"].options
+
+
 def _options(name, **wanted):
     """The subset of ``wanted`` that the registry entry ``name`` accepts."""
     return {k: v for k, v in wanted.items() if k in AGGREGATORS[name].options}

@@ -95,6 +95,9 @@ class LinearModel:
     hidden_pooling: int  # encoder and aggregator width for SumPooling/SelfAttention
     hidden_private: int  # widths of the private-latent models (Table 18)
     private_latent_dim: int  # shared = private latent size of the private-latent models
+    # "variance": the PoE mean of the paper's code (aggregators.shared.product_of_experts), to
+    # test whether it explains the paper's Table 1 PoE row; not the product of the experts
+    poe_mean_weighting: str = "precision"
 
 
 @dataclass(frozen=True)

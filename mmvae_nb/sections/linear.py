@@ -148,6 +148,8 @@ class LinearExperiment(Section):
             pooling = cfg.model.hidden_pooling
 
         options = {"hidden_dim": pooling} if "hidden_dim" in spec.options else {}
+        if "mean_weighting" in spec.options:
+            options["mean_weighting"] = cfg.model.poe_mean_weighting
 
         def make(key, args):
             return mlp_vae(

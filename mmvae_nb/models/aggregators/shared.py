@@ -43,17 +43,31 @@ def gaussian_from_embedding(h, latent_dim: int):
     return mean, (MIN_STD + jnp.exp(jnp.minimum(log_std, MAX_LOG_STD))) ** 2
 
 
-def product_of_experts(mean, var, mask):
+MEAN_WEIGHTINGS = ("precision", "variance")
+
+
+def _check_mean_weighting(mean_weighting: str) -> None:
+    if mean_weighting not in MEAN_WEIGHTINGS:
+        raise ValueError(
+            f"unknown mean_weighting {mean_weighting!r}; choose one of {MEAN_WEIGHTINGS}"
+        )
+
+
+def product_of_experts(mean, var, mask, mean_weighting: str = "precision"):
     """Product of Gaussian experts with a standard-normal prior expert (Section 3).
 
     p(z) prod_{s in S} N(z; mu_s, diag var_s) is proportional to N(mu, diag v) with
         1 / v = 1 + sum_{s in S} 1 / var_s,    mu = v * sum_{s in S} mu_s / var_s.
-    (The official code computes the numerator as sum mu_s * var_s; this is the correct product.)
+    ``mean_weighting="variance"`` computes the numerator as sum_{s in S} mu_s * var_s, as the
+    paper's code does (``encoding_models.PoE``): not the product of the experts, kept as a
+    named option to test whether it explains the paper's PoE numbers.
     ``mean``, ``var``: (B, M, D); ``mask``: (B, M) bool. Returns ``(mu, v)`` of shape (B, D).
     """
+    _check_mean_weighting(mean_weighting)
     m = mask[..., None]
     precision = 1.0 + jnp.sum(jnp.where(m, 1.0 / var, 0.0), axis=-2)
-    weighted = jnp.sum(jnp.where(m, mean / var, 0.0), axis=-2)
+    weights = 1.0 / var if mean_weighting == "precision" else var
+    weighted = jnp.sum(jnp.where(m, mean * weights, 0.0), axis=-2)
     return weighted / precision, 1.0 / precision
 
 
@@ -124,14 +138,19 @@ class Aggregator(nnx.Module):
 
 
 class PoE(Aggregator):
-    """Product of experts with a N(0, I) prior expert; embeddings are (mean, log-std)."""
+    """Product of experts with a N(0, I) prior expert; embeddings are (mean, log-std).
+    ``mean_weighting="variance"``: the paper's code's mean (``product_of_experts``)."""
 
-    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs):
+    def __init__(
+        self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs, mean_weighting="precision"
+    ):
+        _check_mean_weighting(mean_weighting)
         self.latent_dim = self.shared_dim = latent_dim
+        self.mean_weighting = mean_weighting
 
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
-        return single_gaussian(*product_of_experts(mean, var, mask))
+        return single_gaussian(*product_of_experts(mean, var, mask, self.mean_weighting))
 
 
 class MoE(Aggregator):
