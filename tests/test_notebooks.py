@@ -13,6 +13,17 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 # smoke runs of these are dominated by XLA compilation, which a cheaper LLVM pipeline halves;
 # the MNIST-SVHN-Text notebook is dominated by running convolutions, which it slows 4x
 COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
+# every cell runs, on a grid of one fixed and one learnable scheme per table (each compiles its
+# own programs); every aggregator x prior x bound trains in test_model_combinations.py
+SMOKE_GRIDS = {
+    "01_linear": {
+        "aggregations": ["PoE", "SumPooling"],
+        "equivariant_aggregations": ["SumPooling (equivariant)"],
+    },
+    "02_auxiliary_label": {"rows": [["PoE", "standard"], ["SumPoolingMixture", "gmm"]]},
+    "03_five_modalities": {"rows": [["PoE", "standard"], ["SelfAttention", "gmm"]]},
+    "04_mnist_svhn_text": {},
+}
 
 
 @pytest.mark.notebook
@@ -22,12 +33,13 @@ COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
     ids=[p.stem for p in NOTEBOOKS],
 )
 def test_notebook_runs_in_smoke_profile(notebook, tmp_path, monkeypatch):
+    assert set(SMOKE_GRIDS[notebook.stem]) <= set(papermill.inspect_notebook(str(notebook)))
     if notebook.stem in COMPILE_BOUND:
         monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),
-        parameters={"profile": "smoke", "progress": False},
+        parameters={"profile": "smoke", "progress": False, **SMOKE_GRIDS[notebook.stem]},
         cwd=str(notebook.parent),
         kernel_name="python3",
         progress_bar=False,
