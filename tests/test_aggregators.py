@@ -149,8 +149,9 @@ def test_private_latents_outside_s_follow_the_prior():
 def test_registry_lists_every_aggregator_once():
     assert set(AGGREGATORS) == set(SHARED) | set(EQUIVARIANT)
     assert {n for n, spec in AGGREGATORS.items() if spec.private_latents} == set(EQUIVARIANT)
-    for name in ("PoE", "MoE"):
-        assert AGGREGATORS[name].options == ()  # fixed aggregations: nothing to configure
+    # fixed aggregations: nothing to learn, so nothing to size; PoE can use the paper's code's mean
+    assert AGGREGATORS["MoE"].options == ()
+    assert AGGREGATORS["PoE"].options == ("mean_weighting",)
     for name in SHARED[2:] + EQUIVARIANT[1:]:
         assert "hidden_dim" in AGGREGATORS[name].options
 

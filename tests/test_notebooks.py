@@ -14,7 +14,8 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 # the MNIST-SVHN-Text notebook is dominated by running convolutions, which it slows 4x
 COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
 # every cell runs, on a grid of one fixed and one learnable scheme per table (each compiles its
-# own programs); every aggregator x prior x bound trains in test_model_combinations.py
+# own programs); every aggregator x prior x bound takes a step in test_model_combinations.py and
+# every model trains for a few steps in test_train.py / test_mst_models.py
 SMOKE_GRIDS = {
     "01_linear": {
         "aggregations": ["PoE", "SumPooling"],
@@ -22,7 +23,7 @@ SMOKE_GRIDS = {
     },
     "02_auxiliary_label": {"rows": [["PoE", "standard"], ["SumPoolingMixture", "gmm"]]},
     "03_five_modalities": {"rows": [["PoE", "standard"], ["SelfAttention", "gmm"]]},
-    "04_mnist_svhn_text": {},
+    "04_mnist_svhn_text": {"bounds": ["ours"]},  # convolutions dominate: one bound
 }
 
 

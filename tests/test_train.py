@@ -8,7 +8,7 @@ from flax import nnx
 
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
 from mmvae_nb.models.builders import mlp_vae
-from mmvae_nb.sections.linear import EQUIVARIANT_AGGREGATIONS, LinearExperiment
+from mmvae_nb.sections.linear import LinearExperiment
 from mmvae_nb.sections.section import Run
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
@@ -66,10 +66,18 @@ def test_model_likelihood_matches_the_exact_linear_gaussian():
     np.testing.assert_allclose(estimate, exact[0], atol=0.02)
 
 
-@pytest.mark.parametrize(
-    "aggregation", ["PoE", "MoE", "SumPooling", "SelfAttention", *EQUIVARIANT_AGGREGATIONS]
-)
-@pytest.mark.parametrize("bound", ["ours", "mixture"])
+# the linear models the notebook smoke test does not train (01_linear trains PoE, SumPooling and
+# SumPooling (equivariant) with both bounds), each with one bound, both bounds covered; every
+# aggregator x prior x bound takes a training step in test_model_combinations.py
+UNTRAINED_BY_THE_SMOKE_NOTEBOOK = [
+    ("MoE", "ours"),
+    ("SelfAttention", "mixture"),
+    ("PoE (equivariant)", "mixture"),
+    ("SelfAttention (equivariant)", "ours"),
+]
+
+
+@pytest.mark.parametrize(("aggregation", "bound"), UNTRAINED_BY_THE_SMOKE_NOTEBOOK)
 def test_every_model_trains_and_evaluates(aggregation, bound, tmp_path):
     exp = _tiny(sparse=True, epochs=12)
     xs, present = exp.stacked("train")
