@@ -14,7 +14,8 @@ training triples with every modality present:
 * ``b_M``, ``b_S``: the mean Laplace scales of the MNIST and SVHN decoders (1e-3 + exp(s)); the
   Adam step bounds how fast s can move (about one learning rate per step).
 
-Nothing is asserted; the output is the evidence for the README's MNIST-SVHN-Text findings.
+Nothing is asserted; the output is the evidence for the README's MNIST-SVHN-Text findings
+(``benchmarks/results/diagnose_mst_quick.txt``: the quick profile, SumPooling and PoE).
 """
 
 from __future__ import annotations
