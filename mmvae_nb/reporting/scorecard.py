@@ -50,8 +50,7 @@ from mmvae_nb.sections.claims import (
     HELD,
     NOT_HELD,
     NOT_MEASURED,
-    evaluate_checks,
-    evaluate_claims,
+    evaluate,
 )
 from mmvae_nb.storage import atomic_write_text
 
@@ -125,8 +124,7 @@ def build(profile: str) -> tuple[pd.DataFrame, ...]:
         score_cells(ours, paper_table(name)).assign(file=name) for name, ours in tables.items()
     ]
     sources = claim_sources(profile)
-    claim_table = evaluate_claims(paper_claims(), sources)
-    check_table = evaluate_checks(paper_claims(), sources)
+    claim_table, check_table = evaluate(paper_claims(), sources)
     sanity_table = sanity.sanity_checks(sources)
     return pd.concat(cells, ignore_index=True), claim_table, check_table, sanity_table
 

@@ -329,14 +329,16 @@ COLUMNS = [
 ]
 
 
-def evaluate_claims(claims: Sequence[Claim], sources: Sources) -> pd.DataFrame:
-    """One row per claim: id, section, the sources it reads, the paper's words, its rule, how
-    many checks hold, status, the binding check's difference and spread, and the evidence."""
-    rows = []
+def evaluate(claims: Sequence[Claim], sources: Sources) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every claim once; returns (one row per claim: id, section, the sources it reads,
+    the paper's words, its rule, how many checks hold, status, the binding check's difference
+    and spread, the evidence; one row per check: the claim's id, the check's source, status,
+    difference, spread, evidence)."""
+    claim_rows, check_rows = [], []
     for claim in claims:
         verdict, checks = claim.check(sources)
         held = sum(v.status == HELD for v in checks)
-        rows.append(
+        claim_rows.append(
             {
                 "id": claim.id,
                 "section": claim.section,
@@ -350,22 +352,27 @@ def evaluate_claims(claims: Sequence[Claim], sources: Sources) -> pd.DataFrame:
                 "evidence": verdict.evidence,
             }
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+        check_rows += [
+            {
+                "id": claim.id,
+                "source": ", ".join(_sources_of(check)),
+                "status": v.status,
+                "difference": v.difference,
+                "spread": v.spread,
+                "evidence": v.evidence,
+            }
+            for check, v in zip(claim.checks, checks)
+        ]
+    return pd.DataFrame(claim_rows, columns=COLUMNS), pd.DataFrame(
+        check_rows, columns=CHECK_COLUMNS
+    )
+
+
+def evaluate_claims(claims: Sequence[Claim], sources: Sources) -> pd.DataFrame:
+    """The claims' rows of ``evaluate``."""
+    return evaluate(claims, sources)[0]
 
 
 def evaluate_checks(claims: Sequence[Claim], sources: Sources) -> pd.DataFrame:
-    """One row per check of every claim: the claim's id, the check's source, status,
-    difference, spread and evidence."""
-    rows = [
-        {
-            "id": claim.id,
-            "source": ", ".join(_sources_of(check)),
-            "status": verdict.status,
-            "difference": verdict.difference,
-            "spread": verdict.spread,
-            "evidence": verdict.evidence,
-        }
-        for claim in claims
-        for check, verdict in zip(claim.checks, claim.check(sources)[1])
-    ]
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+    """The checks' rows of ``evaluate``."""
+    return evaluate(claims, sources)[1]

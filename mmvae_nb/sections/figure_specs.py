@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mmvae_nb.sections.table_specs import CELL_KEYS, DEFAULTS, long_rows, select_rows
+from mmvae_nb.sections.table_specs import (
+    CELL_KEYS,
+    DEFAULTS,
+    cell_statistics,
+    long_rows,
+    select_rows,
+    with_beta_sweeps,
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,7 @@ class FigureSpec:
     def select(self, per_run: pd.DataFrame) -> pd.DataFrame:
         """The per-run rows this figure draws."""
         rows = select_rows(per_run, self.where)
-        if self.beta_sweep and not rows.empty:
-            varied = rows.groupby("aggregation")["beta"].nunique()
-            rows = rows[rows["aggregation"].isin(varied[varied > 1].index)]
-        return rows
+        return with_beta_sweeps(rows) if self.beta_sweep else rows
 
 
 def figure_data(per_run: pd.DataFrame, spec: FigureSpec) -> pd.DataFrame:
@@ -58,8 +62,7 @@ def figure_data(per_run: pd.DataFrame, spec: FigureSpec) -> pd.DataFrame:
     rows = long_rows(spec.select(per_run), spec.metrics)
     rows = rows.assign(**{k: v for k, v in DEFAULTS.items() if k not in rows.columns})
     keys = [k for k in (*CELL_KEYS, *spec.keys) if k in rows.columns]
-    grouped = rows.groupby(keys, sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+    out = cell_statistics(rows, keys)
     return out.assign(figure=spec.name)[["figure", *keys, "mean", "std", "n_runs"]]
 
 

@@ -44,7 +44,7 @@ from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.sections.config import LINEAR, profile_config
 from mmvae_nb.sections.section import Run, Section
-from mmvae_nb.sections.table_specs import TableSpec
+from mmvae_nb.sections.table_specs import TableSpec, cell_statistics
 from mmvae_nb.training.cache import TrainedModels, config_hash
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
@@ -344,9 +344,8 @@ def training_time(*per_run: pd.DataFrame) -> pd.DataFrame:
     configs = pd.concat(
         [runs.drop_duplicates(["aggregation", "bound", "beta"]) for runs in per_run]
     )
-    configs = configs[np.isclose(configs["beta"], 1.0)]
-    grouped = configs.groupby(["aggregation", "bound"], sort=False)["train_seconds"]
-    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+    configs = configs[np.isclose(configs["beta"], 1.0)].rename(columns={"train_seconds": "value"})
+    out = cell_statistics(configs, ["aggregation", "bound"])
     return out.assign(metric="train_seconds")[
         ["aggregation", "bound", "metric", "mean", "std", "n_runs"]
     ]

@@ -33,15 +33,14 @@ def _noise(cell) -> float:
     return 0.0 if not np.isfinite(std) or n < 1 else 2.0 * std / np.sqrt(n)
 
 
-def _cell_label(row) -> str:
-    return ", ".join(f"{row[k]}" for k in _ROW_KEYS if k in row and row[k] not in ("", None))
+def _unmeasured(check, source) -> list[dict]:
+    return [dict(check=check, source=source, cell="", status=NOT_MEASURED, evidence="")]
 
 
 def _below(check, source, table, upper_metric, lower_metric, where=None) -> list[dict]:
     """Rows of ``check``: ``lower_metric`` <= ``upper_metric`` + noise per cell."""
-    unmeasured = [dict(check=check, source=source, cell="", status=NOT_MEASURED, evidence="")]
     if table is None:
-        return unmeasured
+        return _unmeasured(check, source)
     table = table if where is None else table[where(table)]
     keys = [k for k in _ROW_KEYS if k in table.columns]
     upper = table[table.metric == upper_metric].set_index(keys)
@@ -57,13 +56,13 @@ def _below(check, source, table, upper_metric, lower_metric, where=None) -> list
         )
         label = ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
         rows.append(dict(check=check, source=source, cell=label, status=status, evidence=evidence))
-    return rows or unmeasured
+    return rows or _unmeasured(check, source)
 
 
 def _flat_coherence(source, table) -> list[dict]:
     check = "coherence-depends-on-inputs"
     if table is None:
-        return [dict(check=check, source=source, cell="", status=NOT_MEASURED, evidence="")]
+        return _unmeasured(check, source)
     rows = []
     keys = [k for k in ("aggregation", "bound", "beta", "target") if k in table.columns]
     for key, group in table[table.metric == "coherence"].groupby(keys, sort=False):

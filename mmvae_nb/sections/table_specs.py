@@ -70,6 +70,21 @@ def long_rows(per_run: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
     return per_run.melt(id_vars=ids, value_vars=list(metrics), var_name="metric")
 
 
+def with_beta_sweeps(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the aggregations trained at more than one beta (a beta sweep)."""
+    if rows.empty:
+        return rows
+    varied = rows.groupby("aggregation")["beta"].nunique()
+    return rows[rows["aggregation"].isin(varied[varied > 1].index)]
+
+
+def cell_statistics(rows: pd.DataFrame, keys) -> pd.DataFrame:
+    """Mean, std (ddof = 1) and count of the ``value`` of tidy ``rows`` per ``keys``, in the
+    order in which the keys first appear."""
+    grouped = rows.groupby(list(keys), sort=False)["value"]
+    return grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+
+
 def summarise(per_run: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """The cells of ``spec``'s table from a section's per-run results: mean, std (ddof = 1) and
     number of runs per cell, in the paper tables' schema (empty if no run matches)."""
@@ -78,15 +93,13 @@ def summarise(per_run: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         at_one = np.isclose(rows["beta"].astype(float), 1.0)
         rows = rows[~rows["metric"].isin(spec.beta_one_metrics) | at_one]
     if spec.beta_sweep:
-        varied = rows.groupby("aggregation")["beta"].nunique()
-        rows = rows[rows["aggregation"].isin(varied[varied > 1].index)]
+        rows = with_beta_sweeps(rows)
     rows = rows.assign(**{k: v for k, v in DEFAULTS.items() if k not in rows.columns})
     if isinstance(spec.block, str):
         rows = rows.assign(block=spec.block)
     elif spec.block is not None:
         rows = rows.assign(block=rows["prior"].map(spec.block))
-    grouped = rows.groupby(CELL_KEYS, sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n_runs="count").reset_index()
+    out = cell_statistics(rows, CELL_KEYS)
     return out.assign(table=spec.table)[["table", *CELL_KEYS, "mean", "std", "n_runs"]]
 
 
