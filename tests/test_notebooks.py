@@ -3,24 +3,23 @@ parameter with its help, and list parameters given on the command line as string
 
 import ast
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
-from conftest import FAST_COMPILE
+from conftest import USER_XLA_FLAGS
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 # smoke runs of these are dominated by XLA compilation, which the test processes' cheaper LLVM
 # pipeline (tests/conftest.py) halves; the MNIST-SVHN-Text notebook is dominated by running
-# convolutions, which that pipeline slows 4x: its kernel gets XLA's default flags
+# convolutions, which that pipeline slows 4x: its kernel gets the user's XLA flags
 COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
 # every cell runs, on a grid of one fixed and one learnable scheme per table (each compiles its
 # own programs, ~8 s per configuration), with our bound where the notebook's cells do not
 # need both; every aggregator x prior x bound takes a step in test_model_combinations.py,
 # every model trains for a few steps in test_train.py / test_mst_models.py, and both bounds
-# train in test_identifiable.py, test_train.py and notebook 02
+# train in test_train.py, test_mst_models.py and notebook 02
 SMOKE_GRIDS = {
     "01_linear": {
         "aggregations": ["PoE", "SumPooling"],
@@ -45,11 +44,10 @@ SMOKE_GRIDS = {
 def test_notebook_runs_in_smoke_profile(notebook, tmp_path, monkeypatch):
     assert set(SMOKE_GRIDS[notebook.stem]) <= set(papermill.inspect_notebook(str(notebook)))
     if notebook.stem not in COMPILE_BOUND:
-        flags = [flag for flag in os.environ["XLA_FLAGS"].split() if flag != FAST_COMPILE]
-        if flags:
-            monkeypatch.setenv("XLA_FLAGS", " ".join(flags))
-        else:
+        if USER_XLA_FLAGS is None:
             monkeypatch.delenv("XLA_FLAGS")
+        else:
+            monkeypatch.setenv("XLA_FLAGS", USER_XLA_FLAGS)
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),

@@ -67,8 +67,8 @@ def test_model_likelihood_matches_the_exact_linear_gaussian():
 
 
 # the linear models the notebook smoke test does not train (01_linear trains PoE, SumPooling and
-# SumPooling (equivariant) with both bounds), each with one bound, both bounds covered; every
-# aggregator x prior x bound takes a training step in test_model_combinations.py
+# SumPooling (equivariant) with our bound), each with one bound, both bounds covered (the mixture
+# bound only here); every aggregator x prior x bound takes a step in test_model_combinations.py
 UNTRAINED_BY_THE_SMOKE_NOTEBOOK = [
     ("MoE", "ours"),
     ("SelfAttention", "mixture"),
