@@ -62,7 +62,7 @@ scorecard: $(STAMP)
 	$(PY) -m mmvae_nb.reporting.scorecard --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--readme README.md)
 
 test: $(STAMP)
-	$(PY) -m pytest -n auto --dist loadgroup -q --durations=25
+	$(PY) -m pytest -n auto --dist load -q --durations=25
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_linear.py

@@ -8,13 +8,8 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from conftest import USER_XLA_FLAGS
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
-# smoke runs of these are dominated by XLA compilation, which the test processes' cheaper LLVM
-# pipeline (tests/conftest.py) halves; the MNIST-SVHN-Text notebook is dominated by running
-# convolutions, which that pipeline slows 4x: its kernel gets the user's XLA flags
-COMPILE_BOUND = {"01_linear", "02_auxiliary_label", "03_five_modalities"}
 # every cell runs, on a grid of one fixed and one learnable scheme per table (each compiles its
 # own programs, ~8 s per configuration), with our bound where the notebook's cells do not
 # need both; every aggregator x prior x bound takes a step in test_model_combinations.py,
@@ -31,23 +26,19 @@ SMOKE_GRIDS = {
         "rows": [["PoE", "standard"], ["SelfAttention", "gmm"]],
         "bounds": ["ours"],
     },
-    "04_mnist_svhn_text": {"bounds": ["ours"]},  # convolutions dominate: one bound
+    "04_mnist_svhn_text": {"bounds": ["ours"]},
 }
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize(
     "notebook",
-    [pytest.param(p, marks=pytest.mark.xdist_group(p.stem)) for p in NOTEBOOKS],
+    NOTEBOOKS,
     ids=[p.stem for p in NOTEBOOKS],
 )
-def test_notebook_runs_in_smoke_profile(notebook, tmp_path, monkeypatch):
+def test_notebook_runs_in_smoke_profile(notebook, tmp_path):
+    """The kernel inherits the test processes' XLA flags (tests/conftest.py)."""
     assert set(SMOKE_GRIDS[notebook.stem]) <= set(papermill.inspect_notebook(str(notebook)))
-    if notebook.stem not in COMPILE_BOUND:
-        if USER_XLA_FLAGS is None:
-            monkeypatch.delenv("XLA_FLAGS")
-        else:
-            monkeypatch.setenv("XLA_FLAGS", USER_XLA_FLAGS)
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),

@@ -218,7 +218,7 @@ def restore_classifier(modality: str, pure_state, test_accuracy: float) -> Train
     return TrainedClassifier(model, test_accuracy, 0.0)
 
 
-def _modality_sets(data, text_seed: int):
+def modality_sets(data, text_seed: int):
     """Flat single-modality inputs and labels of a triples data set: its unique MNIST and SVHN
     images, and one text per MNIST label (a fresh offset each)."""
     mnist_labels = np.zeros(len(data.mnist), np.int64)
@@ -256,7 +256,7 @@ def mst_classifiers(
         with open(path, "rb") as f:
             saved = pickle.load(f)
         return {m: restore_classifier(m, *saved[m]) for m in MODALITIES}
-    train_sets, test_sets = _modality_sets(train, seed), _modality_sets(test, seed + 1)
+    train_sets, test_sets = modality_sets(train, seed), modality_sets(test, seed + 1)
     out = {
         m: train_classifier(
             m, *train_sets[m], *test_sets[m], epochs=epochs, seed=seed, progress=progress
