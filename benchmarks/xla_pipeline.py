@@ -2,15 +2,17 @@
 
     python benchmarks/xla_pipeline.py [--section aux_label] [--row SelfAttention standard]
 
-Trains and evaluates one quick-profile configuration from a cold results and compilation cache,
-once with XLA's default flags and once with ``--xla_backend_optimization_level=0`` (the test
-suite's setting, ``tests/conftest.py``), each in a fresh process (XLA reads its flags when its
-backend starts), and prints the wall time, the training time, the XLA compile time summed over
-every program (JAX's compile log) and the resulting log-likelihoods.
+Trains and evaluates one quick-profile configuration from a cold results and compilation cache
+with XLA's default flags, with the loop emitters instead of the fusion emitters
+(``--xla_cpu_use_fusion_emitters=false``), with ``--xla_backend_optimization_level=0``, and with
+both (the test suite's setting, ``tests/conftest.py``), each in a fresh process (XLA reads its
+flags when its backend starts), and prints the wall time, the training time, the XLA compile
+time summed over every program (JAX's compile log) and the resulting log-likelihoods.
 
 Output: ``benchmarks/results/xla_pipeline_quick.txt``. It is the evidence for keeping the
-quick profile at XLA's default pipeline: compilation halves but the compiled steps run about
-half as fast, and the trained numbers change (training is chaotic in the rounding).
+quick profile at XLA's default pipeline: the cheap pipelines halve compilation or more but the
+compiled steps run slower, and every change of flags changes the trained numbers (training is
+chaotic in the rounding), hence every committed table.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ import subprocess
 import sys
 import tempfile
 
-FAST_COMPILE = "--xla_backend_optimization_level=0"
+LOOP_EMITTERS = "--xla_cpu_use_fusion_emitters=false"
+LEVEL_ZERO = "--xla_backend_optimization_level=0"
+PIPELINES = {
+    "default pipeline": "",
+    "loop emitters": LOOP_EMITTERS,
+    "optimization level 0": LEVEL_ZERO,
+    "both (tests)": f"{LEVEL_ZERO} {LOOP_EMITTERS}",
+}
 
 CHILD = """
 import logging, re, sys, time
@@ -53,7 +62,7 @@ def main() -> None:
     parser.add_argument("--row", nargs=2, default=["SelfAttention", "standard"])
     args = parser.parse_args()
     print(f"{args.section}, quick profile, {args.row[0]} / {args.row[1]} prior, our bound")
-    for label, flags in (("default pipeline", ""), ("optimization level 0", FAST_COMPILE)):
+    for label, flags in PIPELINES.items():
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "MMVAE_NB_CACHE": cache, "XLA_FLAGS": flags}
             out = subprocess.run(
