@@ -13,12 +13,13 @@ from doubles import SIGMA, ExactPoEModel
 
 from mmvae_nb.data.linear import sample_linear_gaussian
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
-from mmvae_nb.objectives.bounds import (
-    marginal_term,
-    masked_bound,
-    mixture_bound,
-    sample_subset_mask,
+from mmvae_nb.objectives.bounds import marginal_term, masked_bound, mixture_bound
+from mmvae_nb.objectives.subsets import (
+    SUBSET_SAMPLERS,
+    get_subset_sampler,
+    hierarchical_subset_mask,
 )
+from mmvae_nb.training.trainer import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +31,15 @@ def _exact(data):
     return linear_gaussian_log_likelihood(data.xs, data.W, data.b, SIGMA)
 
 
-def test_our_bound_is_exact_with_the_exact_posterior(data):
-    """L_S + L_\\S = log p(x_S) + log p(x_\\S | x_S) = log p(x) for every S and every sample."""
+@pytest.mark.parametrize("subset_sampler", list(SUBSET_SAMPLERS))
+def test_our_bound_is_exact_with_the_exact_posterior(data, subset_sampler):
+    """L_S + L_\\S = log p(x_S) + log p(x_\\S | x_S) = log p(x) for every S and every sample,
+    hence under any rho."""
     model, xs = ExactPoEModel(data), [jnp.asarray(x) for x in data.xs]
     present = jnp.ones((6, 3), bool)
     for k in jax.random.split(jax.random.key(0), 10):
-        np.testing.assert_allclose(masked_bound(model, xs, present, k), _exact(data), rtol=1e-10)
+        values = masked_bound(model, xs, present, k, subset_sampler=subset_sampler)
+        np.testing.assert_allclose(values, _exact(data), rtol=1e-10)
 
 
 def test_mixture_bound_is_strictly_lower_with_the_exact_posterior(data):
@@ -48,7 +52,7 @@ def test_mixture_bound_is_strictly_lower_with_the_exact_posterior(data):
     assert np.all(gap > 0.5)  # Jensen: E_{p(z|x_S)} log p(x_\\S|z) < log p(x_\\S|x_S)
     # ... and it is exact when S = M (no modality left to predict)
     full = jax.vmap(lambda k: mixture_bound(model, xs, present, k))
-    subsets = jax.vmap(lambda k: sample_subset_mask(jax.random.split(k)[0], present))(
+    subsets = jax.vmap(lambda k: hierarchical_subset_mask(jax.random.split(k)[0], present))(
         jax.random.split(jax.random.key(1), 4000)
     )
     all_in = np.asarray(subsets).all(axis=-1)
@@ -133,13 +137,33 @@ def test_absent_modality_changes_nothing(data):
 
 def test_subset_sampler_follows_the_hierarchical_rho():
     present = jnp.ones((200_000, 4), bool)
-    s = np.asarray(sample_subset_mask(jax.random.key(4), present))
+    s = np.asarray(hierarchical_subset_mask(jax.random.key(4), present))
     sizes = np.bincount(s.sum(axis=1), minlength=5) / len(s)
     np.testing.assert_allclose(sizes, 0.2, atol=0.005)  # |S| ~ U{0, ..., M}
     np.testing.assert_allclose(s.mean(axis=0), 0.5, atol=0.005)
     assert not np.any(
-        np.asarray(sample_subset_mask(jax.random.key(5), present.at[:, 2].set(False)))[:, 2]
+        np.asarray(hierarchical_subset_mask(jax.random.key(5), present.at[:, 2].set(False)))[:, 2]
     )
+
+
+def test_the_official_codes_rho_is_bernoulli_one_half_per_modality():
+    """|S| ~ Binomial(M, 1/2) and the modalities are independent (the hierarchical rho makes
+    them positively correlated: P(s, t in S) = E[gamma^2] = 1/3, not 1/4)."""
+    present = jnp.ones((200_000, 4), bool)
+    sampler = get_subset_sampler("independent")
+    s = np.asarray(sampler(jax.random.key(4), present))
+    sizes = np.bincount(s.sum(axis=1), minlength=5) / len(s)
+    np.testing.assert_allclose(sizes, np.array([1, 4, 6, 4, 1]) / 16, atol=0.005)
+    np.testing.assert_allclose(np.mean(s[:, 0] & s[:, 1]), 0.25, atol=0.005)
+    h = np.asarray(hierarchical_subset_mask(jax.random.key(4), present))
+    np.testing.assert_allclose(np.mean(h[:, 0] & h[:, 1]), 1 / 3, atol=0.005)
+    assert not np.any(np.asarray(sampler(jax.random.key(5), present.at[:, 2].set(False)))[:, 2])
+
+
+def test_an_unknown_subset_sampler_is_refused_before_training():
+    with pytest.raises(ValueError, match="unknown subset sampler 'official'"):
+        TrainConfig(subset_sampler="official")
+    assert TrainConfig().subset_sampler == "hierarchical"
 
 
 def test_stl_gradient_vanishes_at_the_exact_posterior(data):
@@ -149,7 +173,7 @@ def test_stl_gradient_vanishes_at_the_exact_posterior(data):
 
     def marginal(params, k):
         model = ExactPoEModel(data, *params)
-        subset = sample_subset_mask(k, present)
+        subset = hierarchical_subset_mask(k, present)
         q_s = model.encode(model.embed(xs, present), subset)
         return jnp.sum(marginal_term(model, xs, q_s, subset, jax.random.split(k)[1], 1.0))
 

@@ -13,7 +13,9 @@ from mmvae_nb.sections.config import (
     PROFILES,
     profile_config,
 )
+from mmvae_nb.sections.identifiable import IdentifiableExperiment
 from mmvae_nb.sections.linear import LinearExperiment
+from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
 from mmvae_nb.training.trainer import TrainConfig
 
 SECTIONS = [LINEAR, AUX_LABEL, FIVE_MODALITIES, MNIST_SVHN_TEXT]
@@ -35,6 +37,28 @@ def test_overrides_go_to_their_group_and_unknown_ones_are_refused():
         profile_config(LINEAR, "smoke", epoch=3)
     with pytest.raises(ValueError, match="unknown profile"):
         profile_config(LINEAR, "fast")
+    with pytest.raises(ValueError, match="unknown subset sampler 'bernoulli'"):
+        profile_config(LINEAR, "smoke", subset_sampler="bernoulli")
+
+
+@pytest.mark.parametrize("profiles", SECTIONS)
+def test_every_section_trains_with_its_configs_subset_sampler(profiles):
+    """The official code's rho is one override away in every section, and it retrains."""
+    config = profiles["smoke"]
+    assert config.training.subset_sampler == "hierarchical"
+    other = config.replace(subset_sampler="independent")
+    assert other.training.subset_sampler == "independent"
+    assert other.cache_parts() != config.cache_parts()
+
+
+def test_the_experiments_pass_the_subset_sampler_to_training():
+    independent = {"subset_sampler": "independent"}
+    configs = [
+        LinearExperiment(profile="smoke", overrides=independent).train_config("ours"),
+        IdentifiableExperiment("aux_label", "smoke", overrides=independent).train_config("ours"),
+        MSTExperiment("smoke", overrides=independent).train_config("mixture", 1.0, 0),
+    ]
+    assert [c.subset_sampler for c in configs] == ["independent"] * 3
 
 
 @pytest.mark.parametrize("profiles", SECTIONS)

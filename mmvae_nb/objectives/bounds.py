@@ -37,18 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from mmvae_nb.models.distributions import stratified_expectation
-
-
-def sample_subset_mask(key, present):
-    """S ~ rho (Remark 1): gamma ~ U(0, 1) per example, m_s ~ Bernoulli(gamma) iid, S = {m_s = 1}.
-
-    This hierarchical rho makes |S| uniform on {0, ..., M}. (The official code draws gamma
-    independently per modality, which is Bernoulli(1/2) per modality; we follow the paper.)
-    Only present modalities can be selected.
-    """
-    k_gamma, k_bern = jax.random.split(key)
-    gamma = jax.random.uniform(k_gamma, present.shape[:-1] + (1,))
-    return (jax.random.uniform(k_bern, present.shape) < gamma) & present
+from mmvae_nb.objectives.subsets import get_subset_sampler
 
 
 def marginal_term(model, xs, q_s, subset, key, beta):
@@ -76,11 +65,11 @@ def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
     return jnp.where(jnp.any(rest, axis=-1), value, 0.0)
 
 
-def masked_bound(model, xs, present, key, beta=1.0):
+def masked_bound(model, xs, present, key, beta=1.0, subset_sampler="hierarchical"):
     """Our bound L(x) (eq. 4-5, Algorithm 1; Algorithm 2 with private latents): one draw of
-    S ~ rho per example -> (B,)."""
+    S ~ rho per example -> (B,); rho is ``subsets.SUBSET_SAMPLERS[subset_sampler]``."""
     k_subset, k_marginal, k_conditional = jax.random.split(key, 3)
-    subset = sample_subset_mask(k_subset, present)
+    subset = get_subset_sampler(subset_sampler)(k_subset, present)
     tokens = model.embed(xs, present)
     q_s, q_full = model.encode(tokens, subset), model.encode(tokens, present)
     return marginal_term(model, xs, q_s, subset, k_marginal, beta) + conditional_term(
@@ -88,14 +77,15 @@ def masked_bound(model, xs, present, key, beta=1.0):
     )
 
 
-def mixture_bound(model, xs, present, key, beta=1.0):
-    """The mixture-based bound L^Mix(x) (eq. 1): one draw of S ~ rho per example -> (B,).
+def mixture_bound(model, xs, present, key, beta=1.0, subset_sampler="hierarchical"):
+    """The mixture-based bound L^Mix(x) (eq. 1): one draw of S ~ rho per example -> (B,); rho is
+    ``subsets.SUBSET_SAMPLERS[subset_sampler]``.
 
     S = {} is allowed (rho is a distribution on the whole power set, as in the official code);
     then q(z | x_S) is the prior.
     """
     k_subset, k_sample = jax.random.split(key)
-    subset = sample_subset_mask(k_subset, present)
+    subset = get_subset_sampler(subset_sampler)(k_subset, present)
     q_s = model.encode(model.embed(xs, present), subset)
     q_stop = q_s.stop_gradient()
 

@@ -31,6 +31,7 @@ from mmvae_nb.data.identifiable import (
     sample_auxiliary_label,
     sample_five_modalities,
 )
+from mmvae_nb.objectives.subsets import get_subset_sampler
 
 PROFILES = ("smoke", "quick", "paper")
 GROUPS = ("data", "model", "training", "evaluation", "grid")
@@ -106,6 +107,12 @@ class Training:
     batch_size: int
     learning_rate: float
     clip_value: float  # element-wise gradient clipping (optax.clip), as the official code
+    # S ~ rho in both bounds (objectives.subsets): "hierarchical" is the paper's Remark 1,
+    # "independent" the official code's Bernoulli(1/2) per modality
+    subset_sampler: str = "hierarchical"
+
+    def __post_init__(self):
+        get_subset_sampler(self.subset_sampler)  # an unknown name raises before any training
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,7 @@ class IdentifiableExperiment(Section):
             batch_size=cfg.training.batch_size,
             learning_rate=cfg.training.learning_rate,
             clip_value=cfg.training.clip_value,
+            subset_sampler=cfg.training.subset_sampler,
             seed=self.seed,
         )
 
@@ -242,6 +243,7 @@ class IdentifiableExperiment(Section):
                 jax.random.key(10_000 + r),
                 graphdef=graphdef,
                 bound=bound,
+                subset_sampler=cfg.training.subset_sampler,
                 num_samples=cfg.evaluation.eval_samples,
                 num_particles=cfg.evaluation.llh_particles,
             )
@@ -274,12 +276,17 @@ class IdentifiableExperiment(Section):
         return pd.DataFrame(rows)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "bound", "num_samples", "num_particles"))
-def _evaluate_jit(state, xs, present, key, *, graphdef, bound, num_samples, num_particles):
+@functools.partial(
+    jax.jit,
+    static_argnames=("graphdef", "bound", "subset_sampler", "num_samples", "num_particles"),
+)
+def _evaluate_jit(
+    state, xs, present, key, *, graphdef, bound, subset_sampler, num_samples, num_particles
+):
     model = nnx.merge(graphdef, state)
     k_bound, k_llh, k_z = jax.random.split(key, 3)
     bound_fn = get_bound(bound)
-    draws = jax.vmap(lambda k: bound_fn(model, xs, present, k, 1.0))(
+    draws = jax.vmap(lambda k: bound_fn(model, xs, present, k, 1.0, subset_sampler))(
         jax.random.split(k_bound, num_samples)
     )
     llh = importance_sampled_log_likelihood(

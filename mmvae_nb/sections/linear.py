@@ -175,6 +175,7 @@ class LinearExperiment(Section):
             batch_size=cfg.training.batch_size,
             learning_rate=cfg.training.learning_rate,
             clip_value=cfg.training.clip_value,
+            subset_sampler=cfg.training.subset_sampler,
             seed=self.seed,
         )
 
@@ -235,6 +236,7 @@ class LinearExperiment(Section):
                 present[r],
                 key,
                 bound,
+                self.config.training.subset_sampler,
                 self.config.evaluation.eval_samples,
             )
             test = self.test_data[r]
@@ -288,19 +290,26 @@ class LinearExperiment(Section):
         return {"full_posterior_kl": float(full), "unimodal_posterior_kl": float(np.mean(uni))}
 
 
-def _evaluate_model(split_model, xs, present, key, bound, num_samples):
+def _evaluate_model(split_model, xs, present, key, bound, subset_sampler, num_samples):
     graphdef, state = split_model
     return _evaluate_jit(
-        state, xs, present, key, graphdef=graphdef, bound=bound, num_samples=num_samples
+        state,
+        xs,
+        present,
+        key,
+        graphdef=graphdef,
+        bound=bound,
+        subset_sampler=subset_sampler,
+        num_samples=num_samples,
     )
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "bound", "num_samples"))
-def _evaluate_jit(state, xs, present, key, *, graphdef, bound, num_samples):
+@functools.partial(jax.jit, static_argnames=("graphdef", "bound", "subset_sampler", "num_samples"))
+def _evaluate_jit(state, xs, present, key, *, graphdef, bound, subset_sampler, num_samples):
     model = nnx.merge(graphdef, state)
     k_bound, k_rd, k_z = jax.random.split(key, 3)
     bound_fn = get_bound(bound)
-    draws = jax.vmap(lambda k: bound_fn(model, xs, present, k, 1.0))(
+    draws = jax.vmap(lambda k: bound_fn(model, xs, present, k, 1.0, subset_sampler))(
         jax.random.split(k_bound, num_samples)
     )
     terms = rate_distortion(model, xs, present, k_rd, num_samples)

@@ -231,6 +231,7 @@ class MSTExperiment(MSTSetup, Section):
             batch_size=cfg.training.batch_size,
             learning_rate=cfg.training.learning_rate,
             clip_value=cfg.training.clip_value,
+            subset_sampler=cfg.training.subset_sampler,
             seed=1000 * self.seed + repetition,
         )
 

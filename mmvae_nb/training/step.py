@@ -41,23 +41,38 @@ def cosine_adam(config, total_steps: int, final_learning_rate: float):
     return make_optimizer(config.clip_value, schedule)
 
 
-def loss_fn(params, consts, graphdef, bound: str, xs, present, key, beta):
+def loss_fn(
+    params, consts, graphdef, bound: str, xs, present, key, beta, subset_sampler="hierarchical"
+):
     """Loss = -mean_b L(x_b), L the bound named by `bound` (ours: eq. 4-5 / Algorithm 1;
-    mixture: eq. 1).
+    mixture: eq. 1) with S ~ rho named by ``subset_sampler`` (``objectives.subsets``).
 
     ``params``/``consts``: the model's ``nnx.Param`` and remaining state, merged with
     ``graphdef``; ``xs``: list of (B, D_s) arrays; ``present``: (B, M) bool; ``beta``: the KL
     weight."""
     model = nnx.merge(graphdef, params, consts)
-    return -jnp.mean(get_bound(bound)(model, xs, present, key, beta))
+    return -jnp.mean(get_bound(bound)(model, xs, present, key, beta, subset_sampler))
 
 
-def train_step(params, opt_state, consts, xs, present, key, beta, *, graphdef, bound, optimizer):
+def train_step(
+    params,
+    opt_state,
+    consts,
+    xs,
+    present,
+    key,
+    beta,
+    *,
+    graphdef,
+    bound,
+    optimizer,
+    subset_sampler="hierarchical",
+):
     """One Adam step on ``loss_fn``: returns ``(params, opt_state, loss)``, the loss being the one
-    before the update. Pure; jit it (``graphdef``, ``bound``, ``optimizer`` static) or call it
-    inside a jitted scan."""
+    before the update. Pure; jit it (``graphdef``, ``bound``, ``optimizer``, ``subset_sampler``
+    static) or call it inside a jitted scan."""
     loss, grads = jax.value_and_grad(loss_fn)(
-        params, consts, graphdef, bound, xs, present, key, beta
+        params, consts, graphdef, bound, xs, present, key, beta, subset_sampler
     )
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss

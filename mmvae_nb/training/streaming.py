@@ -85,7 +85,13 @@ def train_streaming(
     optimizer = cosine_adam(config, total_steps, final_learning_rate)
     opt_state = optimizer.init(params)
     step = jax.jit(
-        functools.partial(train_step, graphdef=graphdef, bound=config.bound, optimizer=optimizer)
+        functools.partial(
+            train_step,
+            graphdef=graphdef,
+            bound=config.bound,
+            optimizer=optimizer,
+            subset_sampler=config.subset_sampler,
+        )
     )
     rng = np.random.default_rng(config.seed)
     beta = jnp.float32(config.beta)

@@ -31,6 +31,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from mmvae_nb.objectives.bounds import get_bound
+from mmvae_nb.objectives.subsets import get_subset_sampler
 from mmvae_nb.storage import default_cache_dir
 from mmvae_nb.training.cache import (
     TrainedModels,
@@ -48,6 +49,8 @@ class TrainConfig:
     """Optimisation settings (defaults: the official code's linear-Gaussian run, App. M)."""
 
     bound: str = "ours"
+    # S ~ rho (objectives.subsets): the paper's Remark 1 or the official code's Bernoulli(1/2)
+    subset_sampler: str = "hierarchical"
     # one beta for every replica, or a tuple with one per replica (trained as one program)
     beta: float | tuple[float, ...] = 1.0
     epochs: int = 4000
@@ -60,6 +63,7 @@ class TrainConfig:
 
     def __post_init__(self):
         get_bound(self.bound)  # raises on an unknown bound
+        get_subset_sampler(self.subset_sampler)  # and on an unknown subset sampler
         if self.epochs <= 0 or self.batch_size <= 0 or self.epochs_per_call <= 0:
             raise ValueError(f"epochs, batch_size, epochs_per_call must be positive: {self}")
         if not (np.all(np.asarray(self.beta) > 0) and self.learning_rate > 0):
@@ -67,7 +71,15 @@ class TrainConfig:
 
 
 @functools.partial(
-    jax.jit, static_argnames=("graphdef", "bound", "batch_size", "clip_value", "num_epochs")
+    jax.jit,
+    static_argnames=(
+        "graphdef",
+        "bound",
+        "subset_sampler",
+        "batch_size",
+        "clip_value",
+        "num_epochs",
+    ),
 )
 def _train_epochs(
     params,
@@ -81,6 +93,7 @@ def _train_epochs(
     *,
     graphdef,
     bound,
+    subset_sampler,
     batch_size,
     clip_value,
     num_epochs,
@@ -107,6 +120,7 @@ def _train_epochs(
                 graphdef=graphdef,
                 bound=bound,
                 optimizer=optimizer,
+                subset_sampler=subset_sampler,
             )
             return (params, opt_state), loss
 
@@ -206,6 +220,7 @@ def train_replicas(
                 jnp.float32(config.learning_rate),
                 graphdef=graphdef,
                 bound=config.bound,
+                subset_sampler=config.subset_sampler,
                 batch_size=config.batch_size,
                 clip_value=config.clip_value,
                 num_epochs=chunk,
