@@ -141,3 +141,30 @@ def test_bad_inputs_raise_before_training(tmp_path):
         LinearExperiment(profile="fast")
     with pytest.raises(ValueError, match="unknown settings"):
         LinearExperiment(profile="smoke", overrides={"epoch": 3})
+
+
+def test_the_evaluation_split_changes_the_points_not_the_model(tmp_path):
+    """``eval_split="train"`` (the official code's choice) evaluates the same cached model on the
+    training points: the reference MLE log-likelihood is the training split's, and there no
+    learned decoder beats it (for the sigma_ML the decoders share, the MLE's W and b maximise the
+    training likelihood)."""
+    held_out, on_train = _tiny(), _tiny(eval_split="train")
+    config = held_out.train_config("ours")
+    assert held_out.cache_key("PoE", config) == on_train.cache_key("PoE", config)
+    trained = train_replicas(
+        held_out.model_factory("PoE"),
+        *held_out.stacked("train"),
+        config,
+        replica_args=held_out.replica_args(),
+        progress=False,
+        cache_dir=tmp_path,
+    )
+    test_rows = held_out.evaluate(trained, Run("PoE", "ours"))
+    train_rows = on_train.evaluate(trained, Run("PoE", "ours"))
+    for r, (data, mle) in enumerate(zip(on_train.train_data, on_train.mle)):
+        expected = linear_gaussian_log_likelihood(data.xs, *mle).mean()
+        np.testing.assert_allclose(train_rows["llh_mle"][r], expected, rtol=1e-12)
+    assert not np.allclose(train_rows["llh_mle"], test_rows["llh_mle"])
+    assert np.all(train_rows["llh_gap"] > 0)
+    with pytest.raises(ValueError, match="unknown eval_split 'validation'"):
+        _tiny(eval_split="validation")

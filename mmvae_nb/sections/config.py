@@ -118,6 +118,13 @@ class Training:
 @dataclass(frozen=True)
 class LinearEvaluation:
     eval_samples: int  # Monte Carlo draws of S ~ rho and z for the bound and rate/distortion
+    # the points every metric is computed on: the held-out "test" split, or "train" (the
+    # official code evaluates on the training points)
+    eval_split: str = "test"
+
+    def __post_init__(self):
+        if self.eval_split not in ("test", "train"):
+            raise ValueError(f"unknown eval_split {self.eval_split!r}; choose 'test' or 'train'")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ aggregator x bound on all R data sets as one vmapped program, and evaluates on t
 
 Choices where the paper is silent or the official code differs (and why):
 * evaluation on a held-out test split of the same model (the official code evaluates on the
-  5,000 training points and reports the last epoch's running training loss as "the bound");
+  5,000 training points, ``eval_split="train"`` here, and reports the last epoch's running
+  training loss as "the bound");
 * the MLE of sigma uses 1/(D_x - D) (see ``likelihood.linear_gaussian_mle``) and the decoders
   use sigma_ML as the paper says (the official code trains with a fixed 1.001);
 * data sets with different D_s are padded to a common width so that all R train as one program
@@ -85,10 +86,14 @@ class LinearExperiment(Section):
             self.train_data.append(data.subset(slice(0, cfg.data.n_train)))
             self.test_data.append(data.subset(slice(cfg.data.n_train, None)))
         self.mle = [linear_gaussian_mle(d.xs, cfg.data.latent_dim) for d in self.train_data]
-        # per-data-set references shared by every configuration: computed once
-        self.test_llh_mle = [
+        # the points the metrics are computed on (``evaluation.eval_split``) and the per-data-set
+        # references shared by every configuration there: computed once
+        self.evaluation_data = (
+            self.train_data if cfg.evaluation.eval_split == "train" else self.test_data
+        )
+        self.evaluation_llh_mle = [
             linear_gaussian_log_likelihood(d.xs, *mle).mean()
-            for d, mle in zip(self.test_data, self.mle)
+            for d, mle in zip(self.evaluation_data, self.mle)
         ]
         self.mcc_ceiling = [self.true_posterior_mcc(r) for r in range(cfg.data.num_datasets)]
         # Pad every modality to the largest possible D_s, so that dense and sparse settings
@@ -222,9 +227,10 @@ class LinearExperiment(Section):
         return W, b
 
     def evaluate(self, trained: TrainedModels, run: Run) -> pd.DataFrame:
-        """Per-data-set metrics on the test split: a DataFrame with one row per data set."""
+        """Per-data-set metrics on the evaluation split (``evaluation.eval_split``: the test
+        split by default): a DataFrame with one row per data set."""
         aggregation, bound, beta = run.aggregation, run.bound, run.beta
-        xs, present = self.stacked("test")
+        xs, present = self.stacked(self.config.evaluation.eval_split)
         rows = []
         for r in range(trained.num_replicas):
             model = trained.model(r)
@@ -239,11 +245,11 @@ class LinearExperiment(Section):
                 self.config.training.subset_sampler,
                 self.config.evaluation.eval_samples,
             )
-            test = self.test_data[r]
+            test = self.evaluation_data[r]
             W, b = self.learned_decoder(model, r)
             sigma = self.mle[r][2]
             ll_model = linear_gaussian_log_likelihood(test.xs, W, b, sigma).mean()
-            ll_mle = self.test_llh_mle[r]
+            ll_mle = self.evaluation_llh_mle[r]
             bound_value = float(values["bound"])
             row = {
                 "replica": r,
@@ -267,9 +273,9 @@ class LinearExperiment(Section):
         return pd.DataFrame(rows)
 
     def true_posterior_mcc(self, replica: int) -> float:
-        """Weak MCC of one sample of the *true* posterior p(z | x) per test point: the ceiling
-        any encoder can reach (noise in z | x caps it below 1)."""
-        test = self.test_data[replica]
+        """Weak MCC of one sample of the *true* posterior p(z | x) per evaluation point: the
+        ceiling any encoder can reach (noise in z | x caps it below 1)."""
+        test = self.evaluation_data[replica]
         mean, cov = linear_gaussian_posterior(test.xs, test.W, test.b, test.noise_std)
         rng = np.random.default_rng(replica)
         sample = mean + rng.normal(size=mean.shape) @ np.linalg.cholesky(cov).T
@@ -277,7 +283,7 @@ class LinearExperiment(Section):
 
     def _posterior_kls(self, model, replica, xs, present, W, b, sigma, key):
         """KL(q(z|x_S) || p_theta(z|x_S)) to the learned model's exact posterior (Figs 3-4)."""
-        test = self.test_data[replica]
+        test = self.evaluation_data[replica]
         tokens = model.embed(xs, present)
         mean, cov = linear_gaussian_posterior(test.xs, W, b, sigma)
         samples = 16 * self.config.evaluation.eval_samples  # Monte Carlo only for MoE (mixtures)
