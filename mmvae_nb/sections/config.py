@@ -32,6 +32,7 @@ from mmvae_nb.data.identifiable import (
     sample_five_modalities,
 )
 from mmvae_nb.objectives.subsets import get_subset_sampler
+from mmvae_nb.training.trainer import TrainConfig
 
 PROFILES = ("smoke", "quick", "paper")
 GROUPS = ("data", "model", "training", "evaluation", "grid")
@@ -113,6 +114,20 @@ class Training:
 
     def __post_init__(self):
         get_subset_sampler(self.subset_sampler)  # an unknown name raises before any training
+
+    def train_config(self, *, bound: str, beta, seed: int) -> TrainConfig:
+        """The trainer's settings for one run of ``bound`` at ``beta`` (one float, or one per
+        replica) with ``seed``: these optimisation settings, the same for every section."""
+        return TrainConfig(
+            bound=bound,
+            beta=beta,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            clip_value=self.clip_value,
+            subset_sampler=self.subset_sampler,
+            seed=seed,
+        )
 
 
 @dataclass(frozen=True)

@@ -184,17 +184,8 @@ class IdentifiableExperiment(Section):
         return make
 
     def train_config(self, bound: str) -> TrainConfig:
-        cfg = self.config
-        return TrainConfig(
-            bound=bound,
-            beta=tuple(c.beta for c in self.conditions),
-            epochs=cfg.training.epochs,
-            batch_size=cfg.training.batch_size,
-            learning_rate=cfg.training.learning_rate,
-            clip_value=cfg.training.clip_value,
-            subset_sampler=cfg.training.subset_sampler,
-            seed=self.seed,
-        )
+        betas = tuple(c.beta for c in self.conditions)
+        return self.config.training.train_config(bound=bound, beta=betas, seed=self.seed)
 
     def grid(self, rows=ROWS, bounds=BOUND_NAMES) -> list[Run]:
         """Every row (aggregation, prior) of Tables 2, 7, 8 with each bound; the conditions

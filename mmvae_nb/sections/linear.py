@@ -88,9 +88,7 @@ class LinearExperiment(Section):
         self.mle = [linear_gaussian_mle(d.xs, cfg.data.latent_dim) for d in self.train_data]
         # the points the metrics are computed on (``evaluation.eval_split``) and the per-data-set
         # references shared by every configuration there: computed once
-        self.evaluation_data = (
-            self.train_data if cfg.evaluation.eval_split == "train" else self.test_data
-        )
+        self.evaluation_data = self.split_data(cfg.evaluation.eval_split)
         self.evaluation_llh_mle = [
             linear_gaussian_log_likelihood(d.xs, *mle).mean()
             for d, mle in zip(self.evaluation_data, self.mle)
@@ -113,9 +111,13 @@ class LinearExperiment(Section):
     def n_train(self) -> int:
         return self.config.data.n_train
 
+    def split_data(self, split: str) -> list[LinearGaussianData]:
+        """The R data sets' ``"train"`` or ``"test"`` split."""
+        return self.train_data if split == "train" else self.test_data
+
     def stacked(self, split: str = "train"):
         """``xs`` (list of (R, N, max D_s) zero-padded arrays) and ``present`` (R, N, M)."""
-        data = self.train_data if split == "train" else self.test_data
+        data = self.split_data(split)
         xs = []
         for m, width in enumerate(self.padded_dims):
             padded = np.zeros((len(data), data[0].z.shape[0], width), np.float32)
@@ -172,17 +174,7 @@ class LinearExperiment(Section):
         return make
 
     def train_config(self, bound: str, beta: float = 1.0) -> TrainConfig:
-        cfg = self.config
-        return TrainConfig(
-            bound=bound,
-            beta=beta,
-            epochs=cfg.training.epochs,
-            batch_size=cfg.training.batch_size,
-            learning_rate=cfg.training.learning_rate,
-            clip_value=cfg.training.clip_value,
-            subset_sampler=cfg.training.subset_sampler,
-            seed=self.seed,
-        )
+        return self.config.training.train_config(bound=bound, beta=beta, seed=self.seed)
 
     def cache_key(self, aggregation: str, config: TrainConfig) -> str:
         return config_hash(
@@ -236,19 +228,21 @@ class LinearExperiment(Section):
             model = trained.model(r)
             xs_r = [x[r] for x in xs]
             key = jax.random.key(10_000 + r)
-            values = _evaluate_model(
-                nnx.split(model),
+            graphdef, state = nnx.split(model)
+            values = _evaluate_jit(
+                state,
                 xs_r,
                 present[r],
                 key,
-                bound,
-                self.config.training.subset_sampler,
-                self.config.evaluation.eval_samples,
+                graphdef=graphdef,
+                bound=bound,
+                subset_sampler=self.config.training.subset_sampler,
+                num_samples=self.config.evaluation.eval_samples,
             )
-            test = self.evaluation_data[r]
+            points = self.evaluation_data[r]
             W, b = self.learned_decoder(model, r)
             sigma = self.mle[r][2]
-            ll_model = linear_gaussian_log_likelihood(test.xs, W, b, sigma).mean()
+            ll_model = linear_gaussian_log_likelihood(points.xs, W, b, sigma).mean()
             ll_mle = self.evaluation_llh_mle[r]
             bound_value = float(values["bound"])
             row = {
@@ -261,8 +255,8 @@ class LinearExperiment(Section):
                 "bound_value": bound_value,
                 "llh_gap": (ll_mle - ll_model) / abs(ll_mle),
                 "bound_gap": (ll_mle - bound_value) / abs(ll_mle),
-                "mcc": mcc(test.z, np.asarray(values["z_sample"]), "weak"),
-                "mcc_strong": mcc(test.z, np.asarray(values["z_sample"]), "strong"),
+                "mcc": mcc(points.z, np.asarray(values["z_sample"]), "weak"),
+                "mcc_strong": mcc(points.z, np.asarray(values["z_sample"]), "strong"),
                 "mcc_true_posterior": self.mcc_ceiling[r],
             }
             for name in ("full_reconstruction", "full_rate", "cross_reconstruction", "cross_rate"):
@@ -294,20 +288,6 @@ class LinearExperiment(Section):
             q_s = model.encode(tokens, mask)
             uni.append(kl_to_full_gaussian(q_s, mean, cov, key, samples).mean())
         return {"full_posterior_kl": float(full), "unimodal_posterior_kl": float(np.mean(uni))}
-
-
-def _evaluate_model(split_model, xs, present, key, bound, subset_sampler, num_samples):
-    graphdef, state = split_model
-    return _evaluate_jit(
-        state,
-        xs,
-        present,
-        key,
-        graphdef=graphdef,
-        bound=bound,
-        subset_sampler=subset_sampler,
-        num_samples=num_samples,
-    )
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "bound", "subset_sampler", "num_samples"))

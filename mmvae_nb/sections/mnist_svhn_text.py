@@ -223,17 +223,8 @@ class MSTExperiment(MSTSetup, Section):
     force_retrain: bool = False
 
     def train_config(self, bound: str, beta: float, repetition: int) -> TrainConfig:
-        cfg = self.config
-        return TrainConfig(
-            bound=bound,
-            beta=float(beta),
-            epochs=cfg.training.epochs,
-            batch_size=cfg.training.batch_size,
-            learning_rate=cfg.training.learning_rate,
-            clip_value=cfg.training.clip_value,
-            subset_sampler=cfg.training.subset_sampler,
-            seed=1000 * self.seed + repetition,
-        )
+        seed = 1000 * self.seed + repetition
+        return self.config.training.train_config(bound=bound, beta=float(beta), seed=seed)
 
     @cached_property
     def training_data(self) -> MnistSvhnText:
