@@ -94,9 +94,10 @@ def test_streaming_cosine_schedule_ends_at_the_final_rate_when_batches_do_not_di
     built = []
     original = streaming.cosine_adam
 
-    def recording(config, total_steps, final_learning_rate):
+    def recording(config, total_steps, final_learning_rate, warmup_steps):
         built.append((config.learning_rate, final_learning_rate, total_steps))
-        return original(config, total_steps, final_learning_rate)
+        assert warmup_steps == 0
+        return original(config, total_steps, final_learning_rate, warmup_steps)
 
     monkeypatch.setattr(streaming, "cosine_adam", recording)
     data = _Counted()
@@ -119,3 +120,22 @@ def test_streaming_cosine_schedule_ends_at_the_final_rate_when_batches_do_not_di
     np.testing.assert_allclose(rates[0], 5e-3, rtol=1e-6)
     np.testing.assert_allclose(rates[-1], 1e-3, rtol=1e-6)
     assert np.all(np.diff(rates) < 0)  # decaying at every step taken
+
+
+def test_warmup_schedule_rises_then_decays_and_zero_warmup_is_the_plain_decay():
+    """``warmup_steps`` raises the rate linearly from 0 to the peak, then decays it to the final
+    rate at the last step; without warm-up the schedule is the plain cosine decay."""
+    peak, final, total, warmup = 1e-3, 2e-4, 50, 10
+    schedule = cosine_schedule(peak, final, total, warmup)
+    rates = np.asarray([schedule(t) for t in range(total)])
+    np.testing.assert_allclose(rates[0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(rates[warmup], peak, rtol=1e-6)
+    np.testing.assert_allclose(rates[-1], final, rtol=1e-6)
+    assert np.all(np.diff(rates[: warmup + 1]) > 0) and np.all(np.diff(rates[warmup:]) < 0)
+    np.testing.assert_allclose(rates[1:warmup], peak * np.arange(1, warmup) / warmup, rtol=1e-6)
+    plain = cosine_schedule(peak, final, total)
+    assert [float(cosine_schedule(peak, final, total, 0)(t)) for t in range(total)] == [
+        float(plain(t)) for t in range(total)
+    ]
+    with pytest.raises(ValueError, match="warmup_steps"):
+        cosine_schedule(peak, final, total, total - 1)

@@ -264,6 +264,7 @@ class MSTExperiment(MSTSetup, Section):
             self.training_data,
             config,
             final_learning_rate=cfg.training.final_learning_rate,
+            warmup_steps=cfg.training.warmup_steps,
             cache_key=key,
             force_retrain=force_retrain or self.force_retrain,
             progress=progress and self.progress,

@@ -53,6 +53,7 @@ def train_streaming(
     config: TrainConfig,
     *,
     final_learning_rate: float | None = None,
+    warmup_steps: int = 0,
     cache_key: str | None = None,
     cache_dir: Path | None = None,
     force_retrain: bool = False,
@@ -82,7 +83,7 @@ def train_streaming(
     # the steps actually taken: the last, smaller batch of an epoch is skipped, so the cosine
     # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
     total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
-    optimizer = cosine_adam(config, total_steps, final_learning_rate)
+    optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
     opt_state = optimizer.init(params)
     step = jax.jit(
         functools.partial(
