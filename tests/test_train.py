@@ -168,3 +168,12 @@ def test_the_evaluation_split_changes_the_points_not_the_model(tmp_path):
     assert np.all(train_rows["llh_gap"] > 0)
     with pytest.raises(ValueError, match="unknown eval_split 'validation'"):
         _tiny(eval_split="validation")
+    # the official code's "bound": minus the last epoch's mean training loss, same model
+    from_loss = _tiny(eval_split="train", bound_source="training_loss")
+    assert from_loss.cache_key("PoE", config) == held_out.cache_key("PoE", config)
+    loss_rows = from_loss.evaluate(trained, Run("PoE", "ours"))
+    np.testing.assert_array_equal(loss_rows["bound_value"], -trained.loss_history[:, -1])
+    np.testing.assert_array_equal(loss_rows["llh_gap"], train_rows["llh_gap"])
+    assert not np.allclose(loss_rows["bound_value"], train_rows["bound_value"])
+    with pytest.raises(ValueError, match="unknown bound_source 'running'"):
+        _tiny(bound_source="running")
