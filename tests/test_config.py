@@ -39,6 +39,8 @@ def test_overrides_go_to_their_group_and_unknown_ones_are_refused():
         profile_config(LINEAR, "fast")
     with pytest.raises(ValueError, match="unknown subset sampler 'bernoulli'"):
         profile_config(LINEAR, "smoke", subset_sampler="bernoulli")
+    with pytest.raises(ValueError, match="unknown cluster_scale 'sd'"):
+        IdentifiableExperiment("aux_label", "smoke", overrides={"cluster_scale": "sd"})
 
 
 @pytest.mark.parametrize("profiles", SECTIONS)

@@ -42,6 +42,22 @@ def test_cluster_latents_follow_their_label_parameters():
         z = data.z[data.labels == c]
         assert np.all((z.mean(axis=0) > -5.2) & (z.mean(axis=0) < 5.2))
         assert np.all((z.var(axis=0) > 0.4) & (z.var(axis=0) < 3.2))  # Lambda_c in (0.5, 3)
+        np.testing.assert_allclose(z.var(axis=0), data.cluster_variances[c], rtol=0.1)
+
+
+def test_official_cluster_scale_squares_the_same_lambda():
+    """``cluster_scale="std"`` (the official code) draws the same Lambda_c and uses it as a
+    standard deviation: z | c has variance Lambda_c^2, recorded as the cluster variances that
+    the true log-likelihood uses."""
+    paper, official = (
+        sample_auxiliary_label(1, 40_000),
+        sample_auxiliary_label(1, 40_000, cluster_scale="std"),
+    )
+    np.testing.assert_array_equal(official.cluster_means, paper.cluster_means)
+    np.testing.assert_allclose(official.cluster_variances, paper.cluster_variances**2)
+    for c in range(5):
+        z = official.z[official.labels == c]
+        np.testing.assert_allclose(z.var(axis=0), official.cluster_variances[c], rtol=0.1)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +96,7 @@ def test_missing_rate_and_same_points_for_every_eta():
         (lambda: mcar_mask(np.random.default_rng(0), 3, 2, 1.0), "eta must be in"),
         (lambda: sample_five_modalities(0, 10, modality_dim=5), "modality_dim >= latent_dim"),
         (lambda: sample_auxiliary_label(0, 10, noise_std=0.0), "noise_std > 0"),
+        (lambda: sample_five_modalities(0, 10, cluster_scale="sd"), "unknown cluster_scale"),
     ],
 )
 def test_bad_generator_arguments_raise_clear_errors(call, message):

@@ -16,7 +16,8 @@ and full-rank weight matrices with non-decreasing widths and i.i.d. U(-1, 1) ent
 
 Choices where the paper and the official code (``iVAE_*_simulation.py``) differ, and why:
 * Lambda_c is a *variance* (the paper: Sigma_c = diag(Lambda_c)); the official code multiplies
-  standard normals by it, i.e. uses it as a standard deviation. We follow the paper's model.
+  standard normals by it, i.e. uses it as a standard deviation. We follow the paper's model;
+  ``cluster_scale="std"`` is the official code's (a named option).
 * Labels are drawn i.i.d. uniform (the paper's p(x_2) = U([K])); the code uses equal counts.
 * f_s has one hidden layer of width D_s (the paper: "constructed as above", i.e. like f_1 with
   its single hidden layer); the official five-modality code uses two hidden layers and reuses
@@ -75,13 +76,29 @@ class IdentifiableData:
         )
 
 
+CLUSTER_SCALES = ("variance", "std")
+
+
 def sample_cluster_latents(
-    rng, n: int, num_labels: int, latent_dim: int, mean_range=(-5.0, 5.0), var_range=(0.5, 3.0)
+    rng,
+    n: int,
+    num_labels: int,
+    latent_dim: int,
+    mean_range=(-5.0, 5.0),
+    var_range=(0.5, 3.0),
+    cluster_scale: str = "variance",
 ):
     """Labels c ~ U{0..K-1} and z | c ~ N(mu_c, diag Lambda_c): returns
-    (z, labels, means mu, variances Lambda)."""
+    (z, labels, means mu, the variances of z | c).
+
+    ``cluster_scale="std"`` is the official code's reading, Lambda_c ~ U(0.5, 3) as a standard
+    deviation (z = mu_c + Lambda_c eps), so the variances returned are Lambda_c^2; the same
+    random draws either way."""
+    if cluster_scale not in CLUSTER_SCALES:
+        raise ValueError(f"unknown cluster_scale {cluster_scale!r}; choose one of {CLUSTER_SCALES}")
     means = rng.uniform(*mean_range, size=(num_labels, latent_dim))
-    variances = rng.uniform(*var_range, size=(num_labels, latent_dim))
+    lam = rng.uniform(*var_range, size=(num_labels, latent_dim))
+    variances = lam if cluster_scale == "variance" else lam**2
     labels = rng.integers(0, num_labels, size=n)
     z = means[labels] + np.sqrt(variances[labels]) * rng.normal(size=(n, latent_dim))
     return z, labels, means, variances
@@ -150,13 +167,21 @@ def _check(n, num_labels, latent_dim, noise_std):
 
 
 def sample_auxiliary_label(
-    seed: int, n: int, num_labels: int = 5, latent_dim: int = 2, noise_std: float = 0.1
+    seed: int,
+    n: int,
+    num_labels: int = 5,
+    latent_dim: int = 2,
+    noise_std: float = 0.1,
+    cluster_scale: str = "variance",
 ) -> IdentifiableData:
     """Bi-modal data (x_1, c): x_1 = f_1(z) + sigma eps in R^D with f_1: D -> D -> D, and the
-    one-hot label c (Section 5.2, "Auxiliary labels as modalities")."""
+    one-hot label c (Section 5.2, "Auxiliary labels as modalities"); ``cluster_scale``: how
+    Lambda_c enters (``sample_cluster_latents``)."""
     _check(n, num_labels, latent_dim, noise_std)
     rng = np.random.default_rng([seed, 2])
-    z, labels, means, variances = sample_cluster_latents(rng, n, num_labels, latent_dim)
+    z, labels, means, variances = sample_cluster_latents(
+        rng, n, num_labels, latent_dim, cluster_scale=cluster_scale
+    )
     weights = random_injective_mlp(rng, [latent_dim, latent_dim, latent_dim])
     x = apply_mlp(weights, z) + noise_std * rng.normal(size=(n, latent_dim))
     onehot = np.eye(num_labels)[labels]
@@ -176,14 +201,18 @@ def sample_five_modalities(
     num_labels: int = 5,
     noise_std: float = 0.5,
     eta: float = 0.0,
+    cluster_scale: str = "variance",
 ) -> IdentifiableData:
     """M modalities x_s = f_s(z) + sigma eps, f_s: D -> D_s -> D_s, each missing with
-    probability ``eta`` (Section 5.2, "Multiple modalities"; App. I)."""
+    probability ``eta`` (Section 5.2, "Multiple modalities"; App. I); ``cluster_scale``: how
+    Lambda_c enters (``sample_cluster_latents``)."""
     _check(n, num_labels, latent_dim, noise_std)
     if modality_dim < latent_dim:
         raise ValueError(f"injectivity needs modality_dim >= latent_dim, got {modality_dim}")
     rng = np.random.default_rng([seed, 5])
-    z, labels, means, variances = sample_cluster_latents(rng, n, num_labels, latent_dim)
+    z, labels, means, variances = sample_cluster_latents(
+        rng, n, num_labels, latent_dim, cluster_scale=cluster_scale
+    )
     decoders = [
         random_injective_mlp(rng, [latent_dim, modality_dim, modality_dim])
         for _ in range(num_modalities)

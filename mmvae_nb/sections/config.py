@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from mmvae_nb.data.identifiable import (
+    CLUSTER_SCALES,
     IdentifiableData,
     sample_auxiliary_label,
     sample_five_modalities,
@@ -210,6 +211,11 @@ LINEAR = {
 
 # --------------------------------------------------------------------------------------------
 # Non-linear identifiable models (Section 5.2, App. N, Tables 2, 7, 8, 19, 20)
+def _check_cluster_scale(cluster_scale: str) -> None:
+    if cluster_scale not in CLUSTER_SCALES:
+        raise ValueError(f"unknown cluster_scale {cluster_scale!r}; choose one of {CLUSTER_SCALES}")
+
+
 @dataclass(frozen=True)
 class LabelData:
     """The label model (Section 5.2): a D-dim continuous modality and its label."""
@@ -221,6 +227,12 @@ class LabelData:
     latent_dim: int  # D = D_1
     noise_std: float  # sigma of the continuous modality
     etas: tuple[float, ...] = (0.0,)  # missing rates (the label model has none)
+    # Lambda_c as the paper's variance, or "std" as the official code uses it
+    cluster_scale: str = "variance"
+
+    def __post_init__(self):
+        _check_cluster_scale(self.cluster_scale)
+
     # the label model's likelihood is known in closed form up to a 1-D integral (the LLH
     # ceiling of Table 7), and its decoder scale is fixed to the true sigma (the official code)
     has_true_likelihood: ClassVar[bool] = True
@@ -232,7 +244,9 @@ class LabelData:
     def sample(self, seed: int, eta: float) -> IdentifiableData:
         """``n_train + n_test`` draws of the label model (App. N); ``eta`` is unused."""
         n = self.n_train + self.n_test
-        return sample_auxiliary_label(seed, n, self.num_labels, self.latent_dim, self.noise_std)
+        return sample_auxiliary_label(
+            seed, n, self.num_labels, self.latent_dim, self.noise_std, self.cluster_scale
+        )
 
 
 @dataclass(frozen=True)
@@ -248,9 +262,14 @@ class FiveModalityData:
     num_labels: int  # K, mixture components of the true prior
     noise_std: float
     etas: tuple[float, ...]  # missing rates trained together (Tables 8 and 2)
+    # Lambda_c as the paper's variance, or "std" as the official code uses it
+    cluster_scale: str = "variance"
     # no closed-form likelihood; decoders learn per-feature scales
     has_true_likelihood: ClassVar[bool] = False
     decoder_std: ClassVar[float | None] = None
+
+    def __post_init__(self):
+        _check_cluster_scale(self.cluster_scale)
 
     def sample(self, seed: int, eta: float) -> IdentifiableData:
         """``n_train + n_test`` draws of the five-modality model, missing at rate ``eta``."""
@@ -263,6 +282,7 @@ class FiveModalityData:
             self.num_labels,
             self.noise_std,
             eta,
+            self.cluster_scale,
         )
 
 
