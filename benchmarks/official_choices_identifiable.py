@@ -35,9 +35,12 @@ def main() -> None:
         experiment = IdentifiableExperiment(
             "aux_label", args.profile, overrides={"cluster_scale": scale}
         )
-        llh = np.asarray(experiment.true_llh)
+        by_repetition = dict(
+            zip((c.repetition for c in experiment.conditions), experiment.true_llh)
+        )  # conditions repeat each data set once per beta
+        llh = np.asarray(list(by_repetition.values()))
         per_repetition = ", ".join(f"{v:.3f}" for v in llh)
-        print(f"  Lambda_c as {name:20s} {llh.mean():8.3f} (repetitions: {per_repetition})")
+        print(f"  Lambda_c as {name:20s} {llh.mean():8.3f} (data sets: {per_repetition})")
     paper = paper_table("table07_aux_label")
     paper = paper[paper["metric"] == "llh"]
     print(
