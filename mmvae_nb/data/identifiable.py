@@ -79,6 +79,12 @@ class IdentifiableData:
 CLUSTER_SCALES = ("variance", "std")
 
 
+def check_cluster_scale(cluster_scale: str) -> None:
+    """Refuse a reading of Lambda_c other than ``CLUSTER_SCALES``."""
+    if cluster_scale not in CLUSTER_SCALES:
+        raise ValueError(f"unknown cluster_scale {cluster_scale!r}; choose one of {CLUSTER_SCALES}")
+
+
 def sample_cluster_latents(
     rng,
     n: int,
@@ -94,8 +100,7 @@ def sample_cluster_latents(
     ``cluster_scale="std"`` is the official code's reading, Lambda_c ~ U(0.5, 3) as a standard
     deviation (z = mu_c + Lambda_c eps), so the variances returned are Lambda_c^2; the same
     random draws either way."""
-    if cluster_scale not in CLUSTER_SCALES:
-        raise ValueError(f"unknown cluster_scale {cluster_scale!r}; choose one of {CLUSTER_SCALES}")
+    check_cluster_scale(cluster_scale)
     means = rng.uniform(*mean_range, size=(num_labels, latent_dim))
     lam = rng.uniform(*var_range, size=(num_labels, latent_dim))
     variances = lam if cluster_scale == "variance" else lam**2

@@ -27,8 +27,8 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from mmvae_nb.data.identifiable import (
-    CLUSTER_SCALES,
     IdentifiableData,
+    check_cluster_scale,
     sample_auxiliary_label,
     sample_five_modalities,
 )
@@ -211,11 +211,6 @@ LINEAR = {
 
 # --------------------------------------------------------------------------------------------
 # Non-linear identifiable models (Section 5.2, App. N, Tables 2, 7, 8, 19, 20)
-def _check_cluster_scale(cluster_scale: str) -> None:
-    if cluster_scale not in CLUSTER_SCALES:
-        raise ValueError(f"unknown cluster_scale {cluster_scale!r}; choose one of {CLUSTER_SCALES}")
-
-
 @dataclass(frozen=True)
 class LabelData:
     """The label model (Section 5.2): a D-dim continuous modality and its label."""
@@ -231,7 +226,7 @@ class LabelData:
     cluster_scale: str = "variance"
 
     def __post_init__(self):
-        _check_cluster_scale(self.cluster_scale)
+        check_cluster_scale(self.cluster_scale)
 
     # the label model's likelihood is known in closed form up to a 1-D integral (the LLH
     # ceiling of Table 7), and its decoder scale is fixed to the true sigma (the official code)
@@ -269,7 +264,7 @@ class FiveModalityData:
     decoder_std: ClassVar[float | None] = None
 
     def __post_init__(self):
-        _check_cluster_scale(self.cluster_scale)
+        check_cluster_scale(self.cluster_scale)
 
     def sample(self, seed: int, eta: float) -> IdentifiableData:
         """``n_train + n_test`` draws of the five-modality model, missing at rate ``eta``."""
