@@ -31,9 +31,11 @@ class ExactPoEModel:
     def prior_log_prob(self, z):
         return gaussian_log_prob(z, 0.0, 1.0)
 
-    def log_likelihood(self, xs, z, mask, reweight=False):  # no weights: reweight is moot
+    def log_likelihood(self, xs, z, mask, reweight=False, modalities=None):  # reweight is moot
         total = 0.0
         for s, (x, w, b) in enumerate(zip(xs, self.W, self.b)):
+            if modalities is not None and s not in modalities:
+                continue
             ll = gaussian_log_prob(x[:, None], z @ w.T + b, SIGMA**2)
             total = total + jnp.where(mask[:, s, None], ll, 0.0)
         return total

@@ -20,7 +20,7 @@ from scipy.linalg import cho_factor, cho_solve, eigh
 
 
 def importance_sampled_log_likelihood(
-    model, xs, subset, key, num_particles: int = 64, particles_per_chunk: int = 16
+    model, xs, subset, key, num_particles: int = 64, particles_per_chunk: int = 16, modalities=None
 ):
     """Importance-sampled log p(x_S) per example (App. L) -> (B,).
 
@@ -30,7 +30,8 @@ def importance_sampled_log_likelihood(
     bounded by B x ``particles_per_chunk`` decoder evaluations whatever ``num_particles`` is.
     For an empty S the estimate is exactly 0 = log 1. The estimate is a lower bound in
     expectation (Jensen) that increases to log p(x_S) as ``num_particles`` grows, and is exact
-    for any K when q(z | x_S) is the true posterior.
+    for any K when q(z | x_S) is the true posterior. ``modalities`` (static, optional) lists
+    every modality ``subset`` can mark; only their decoders run (``log_likelihood``).
     """
     if num_particles % particles_per_chunk:
         raise ValueError(
@@ -42,7 +43,8 @@ def importance_sampled_log_likelihood(
     def log_weights(chunk_key):
         z = jax.vmap(q.sample)(jax.random.split(chunk_key, particles_per_chunk))
         z = jnp.moveaxis(z, 0, 1)  # (B, C, D)
-        log_joint = model.log_likelihood(xs, z, subset) + model.prior_log_prob(z)
+        log_joint = model.log_likelihood(xs, z, subset, modalities=modalities)
+        log_joint = log_joint + model.prior_log_prob(z)
         return log_joint - q.log_prob(z)  # (B, C)
 
     chunks = jax.lax.map(log_weights, jax.random.split(key, num_particles // particles_per_chunk))
@@ -131,30 +133,34 @@ def subset_log_likelihoods(
     Tables 3 and 9: M+S+T and each marginal, 512 particles in the paper) -> a DataFrame with
     columns ``target`` (e.g. "M+S+T"), ``metric`` = "loglik", ``value``. Examples are processed
     ``batch_size`` at a time, so memory is bounded by batch x ``particles_per_chunk``
-    decoder evaluations."""
+    decoder evaluations. Each subset is its own program that runs only the decoders of S (a
+    marginal log p(x_s) evaluates one decoder, not all of them)."""
     import pandas as pd
     from flax import nnx
 
     from mmvae_nb.evaluation.coherence import subset_name
 
-    def log_likelihood(model, batch, mask, key):
+    def log_likelihood(model, batch, mask, key, modalities):
         return importance_sampled_log_likelihood(
-            model, batch, mask, key, num_particles, particles_per_chunk
+            model, batch, mask, key, num_particles, particles_per_chunk, modalities
         )
 
     if isinstance(model, nnx.Module):  # parameters as arguments, not compile-time constants
         graphdef, state = nnx.split(model)
-        jitted = jax.jit(lambda st, *args: log_likelihood(nnx.merge(graphdef, st), *args))
+        jitted = jax.jit(
+            lambda st, *args: log_likelihood(nnx.merge(graphdef, st), *args),
+            static_argnums=4,
+        )
         estimate = functools.partial(jitted, state)
     else:
-        estimate = jax.jit(functools.partial(log_likelihood, model))
+        estimate = jax.jit(functools.partial(log_likelihood, model), static_argnums=3)
     n, rows = len(xs[0]), []
     for subset in subsets:
-        total = 0.0
+        total, modalities = 0.0, tuple(sorted(subset))
         for i, start in enumerate(range(0, n, batch_size)):
             batch = [jnp.asarray(x[start : start + batch_size]) for x in xs]
             mask = jnp.zeros((len(batch[0]), len(xs)), bool).at[:, list(subset)].set(True)
-            values = estimate(batch, mask, jax.random.fold_in(key, i))
+            values = estimate(batch, mask, jax.random.fold_in(key, i), modalities)
             total += float(jnp.sum(values))
         rows.append((subset_name(subset, letters), total / n))
     return pd.DataFrame(rows, columns=["target", "value"]).assign(metric="loglik")[
