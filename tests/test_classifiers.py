@@ -92,6 +92,14 @@ def test_classifiers_are_cached_by_data_and_settings(tmp_path):
         np.testing.assert_array_equal(again[m].predict(x), first[m].predict(x))
     other = mst_classifiers(train.subset(600, seed=1), tiny_test, epochs=1, cache_dir=tmp_path)
     assert all(c.train_seconds > 0 for c in other.values())
+    # an unreadable entry (data only: a truncated archive) is named, retrained and replaced
+    (entry, _) = sorted((tmp_path / "classifiers").glob("*.npz"), key=lambda p: p.stat().st_mtime)
+    entry.write_bytes(entry.read_bytes()[:100])
+    with pytest.warns(UserWarning, match=f"unreadable cache entry, retraining: {entry}"):
+        retrained = mst_classifiers(small, tiny_test, epochs=1, cache_dir=tmp_path)
+    for m, x in zip(CLASSIFIERS, xs):
+        assert retrained[m].train_seconds > 0
+        np.testing.assert_array_equal(retrained[m].predict(x), first[m].predict(x))
 
 
 def test_bad_classifier_arguments_are_clear_errors():

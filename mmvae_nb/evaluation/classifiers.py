@@ -22,12 +22,11 @@ stand-in SVHN; text drawn from random labels), cached on disk, and their test ac
 from __future__ import annotations
 
 import hashlib
-import pickle
 import time
+import warnings
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
@@ -203,19 +202,35 @@ def text_inputs(labels, seed: int = 0) -> np.ndarray:
 _SAVED = (nnx.Param, nnx.BatchStat)  # what a cached classifier needs (not its dropout keys)
 
 
-def classifier_state(classifier: TrainedClassifier):
-    """A picklable copy of the classifier's weights and batch statistics (numpy arrays)."""
-    state = nnx.state(classifier.model, _SAVED)
-    return jax.tree.map(np.asarray, nnx.to_pure_dict(state))
+def save_classifiers(path, classifiers: dict[str, TrainedClassifier]) -> None:
+    """Cache the classifiers' weights and batch statistics (data only: ``cache.save_arrays``)
+    and their test accuracies, atomically."""
+    from mmvae_nb.training.cache import save_arrays, state_arrays
+
+    arrays = {}
+    for m, classifier in classifiers.items():
+        arrays.update(state_arrays(nnx.state(classifier.model, _SAVED), prefix=f"{m}/"))
+    header = {"test_accuracy": {m: float(c.test_accuracy) for m, c in classifiers.items()}}
+    save_arrays(path, arrays, header)
 
 
-def restore_classifier(modality: str, pure_state, test_accuracy: float) -> TrainedClassifier:
-    """The classifier rebuilt from ``classifier_state``'s output."""
-    model = CLASSIFIERS[modality](rngs=nnx.Rngs(0))
-    state = nnx.state(model, _SAVED)
-    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, pure_state))
-    nnx.update(model, state)
-    return TrainedClassifier(model, test_accuracy, 0.0)
+def load_classifiers(path) -> dict[str, TrainedClassifier]:
+    """The classifiers ``save_classifiers`` wrote, rebuilt from this code's architectures;
+    ``cache.UnreadableEntry`` if the entry cannot be read back."""
+    from mmvae_nb.training.cache import UnreadableEntry, load_arrays, restore_state
+
+    header, arrays = load_arrays(path)
+    out = {}
+    for m in MODALITIES:
+        model = CLASSIFIERS[m](rngs=nnx.Rngs(0))
+        state = nnx.state(model, _SAVED)
+        restore_state(state, arrays, prefix=f"{m}/", where=str(path))
+        nnx.update(model, state)
+        try:
+            out[m] = TrainedClassifier(model, header["test_accuracy"][m], 0.0)
+        except (KeyError, TypeError) as error:
+            raise UnreadableEntry(f"{path}: no test accuracy of {m}") from error
+    return out
 
 
 def modality_sets(data, text_seed: int):
@@ -247,15 +262,16 @@ def mst_classifiers(
     """The MNIST, SVHN and text classifiers for the triples ``train`` / ``test``
     (``MnistSvhnText``): trained on the images the triples use, tested on the test split's,
     and cached on disk by the data and settings (a re-run loads them)."""
-    from mmvae_nb.training.cache import atomic_pickle, config_hash
+    from mmvae_nb.training.cache import UnreadableEntry, config_hash
 
     fingerprint = [hashlib.sha256(d.pairs.tobytes()).hexdigest() for d in (train, test)]
     key = config_hash("classifiers", train.dataset, fingerprint, epochs, seed)
-    path = cache_root(cache_dir) / "classifiers" / f"{key}.pkl"
+    path = cache_root(cache_dir) / "classifiers" / f"{key}.npz"
     if path.exists() and not force_retrain:
-        with open(path, "rb") as f:
-            saved = pickle.load(f)
-        return {m: restore_classifier(m, *saved[m]) for m in MODALITIES}
+        try:
+            return load_classifiers(path)
+        except UnreadableEntry as error:
+            warnings.warn(f"unreadable cache entry, retraining: {error}", stacklevel=2)
     train_sets, test_sets = modality_sets(train, seed), modality_sets(test, seed + 1)
     out = {
         m: train_classifier(
@@ -263,5 +279,5 @@ def mst_classifiers(
         )
         for m in MODALITIES
     }
-    atomic_pickle({m: (classifier_state(c), c.test_accuracy) for m, c in out.items()}, path)
+    save_classifiers(path, out)
     return out

@@ -11,7 +11,15 @@ A cache key (``config_hash``) hashes
 
 and the trainers add ``tree_digest`` of the model's initial parameters and of the training
 arrays, so a section that builds its model or its data differently gets a new entry too.
-Entries are written atomically (``storage.atomic_write_bytes``).
+
+An entry holds data only, so that a cache on shared storage can be read without trusting who
+wrote it: an ``.npz`` archive of the parameter arrays (named by their path in the model's state)
+and the loss history, with a JSON header, read with ``allow_pickle=False`` (a pickle would run
+whatever code was written into it). The model's structure comes from the code that reads the
+entry, never from the entry. Entries are written atomically (``storage.atomic_write_bytes``):
+two jobs that finish the same training at once each write a whole file, and the last rename
+wins. An entry that cannot be read back (truncated, not an archive, other arrays than the model
+has) is reported with its path and retrained (``load_cached_run``).
 """
 
 from __future__ import annotations
@@ -19,13 +27,16 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import io
 import json
-import pickle
+import warnings
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
@@ -89,7 +100,7 @@ def tree_digest(tree) -> str:
 def run_path(cache_dir: Path | None, cache_key: str, *digests: str) -> Path:
     """Where the run ``cache_key`` (with the trainer's digests) lives in the cache."""
     name = config_hash(cache_key, *digests)
-    return (cache_dir or default_cache_dir()) / "results" / f"{name}.pkl"
+    return (cache_dir or default_cache_dir()) / "results" / f"{name}.npz"
 
 
 def enable_compilation_cache(cache_dir: Path | None = None) -> None:
@@ -100,9 +111,81 @@ def enable_compilation_cache(cache_dir: Path | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
-def atomic_pickle(obj, path: Path) -> None:
-    """Pickle ``obj`` to ``path`` atomically."""
-    atomic_write_bytes(pickle.dumps(obj), path)
+class UnreadableEntry(Exception):
+    """A cache entry that cannot be read back into the structure the code expects."""
+
+
+HEADER = "__header__"
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray], header: dict) -> None:
+    """Write named arrays and a JSON-able ``header`` as one ``.npz`` archive, atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{HEADER: np.array(json.dumps(header))}, **arrays)
+    atomic_write_bytes(buffer.getvalue(), path)
+
+
+def load_arrays(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(header, arrays) of a ``save_arrays`` archive; never unpickles. Anything that is not
+    such an archive raises ``UnreadableEntry`` naming ``path``."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        header = json.loads(str(arrays.pop(HEADER)))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise UnreadableEntry(f"{path}: {type(error).__name__}: {error}") from error
+    return header, arrays
+
+
+def _paths(tree: dict, prefix: str = "") -> dict[str, tuple]:
+    """Every leaf of a nested pure dict by its '/'-joined path (the keys as the state has them)."""
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_paths(value, f"{name}/"))
+        else:
+            out[name] = value
+    return out
+
+
+def state_arrays(state, prefix: str = "state/") -> dict[str, np.ndarray]:
+    """An nnx state's arrays (numpy), named by ``prefix`` + their path."""
+    pure = nnx.to_pure_dict(state)
+    return {f"{prefix}{name}": np.asarray(leaf) for name, leaf in _paths(pure).items()}
+
+
+def restore_state(state, arrays: dict[str, np.ndarray], prefix: str = "state/", where="") -> None:
+    """Fill ``state`` (the structure the code builds, e.g. freshly initialised) in place with
+    ``state_arrays``'s output; a missing, extra or differently shaped array raises
+    ``UnreadableEntry``."""
+    pure = nnx.to_pure_dict(state)
+    expected = _paths(pure)
+    stored = {name[len(prefix) :] for name in arrays if name.startswith(prefix)}
+    if stored != set(expected):
+        missing, extra = sorted(set(expected) - stored), sorted(stored - set(expected))
+        raise UnreadableEntry(
+            f"{where}: other arrays than the model's (missing {missing[:3]}, "
+            f"unexpected {extra[:3]})"
+        )
+
+    def fill(tree, path=""):
+        out = {}
+        for key, value in tree.items():
+            name = f"{path}{key}"
+            if isinstance(value, dict):
+                out[key] = fill(value, f"{name}/")
+                continue
+            array = arrays[f"{prefix}{name}"]
+            if array.shape != np.shape(value) or array.dtype != np.asarray(value).dtype:
+                raise UnreadableEntry(
+                    f"{where}: {name} is {array.dtype}{list(array.shape)}, the model's "
+                    f"{np.asarray(value).dtype}{list(np.shape(value))}"
+                )
+            out[key] = jnp.asarray(array)
+        return out
+
+    nnx.replace_by_pure_dict(state, fill(pure))
 
 
 class TrainedModels(NamedTuple):
@@ -123,16 +206,29 @@ class TrainedModels(NamedTuple):
 
 
 def load_run(path: Path, graphdef, state) -> TrainedModels:
-    """A run cached by ``save_run``, into ``state`` (same structure, e.g. freshly initialised)."""
-    with open(path, "rb") as f:
-        saved = pickle.load(f)
-    nnx.replace_by_pure_dict(state, saved["state"])
-    return TrainedModels(graphdef, state, saved["loss_history"], saved["train_seconds"], True)
+    """A run cached by ``save_run``, into ``state`` (same structure, e.g. freshly initialised);
+    ``UnreadableEntry`` if the entry cannot be read back."""
+    header, arrays = load_arrays(path)
+    restore_state(state, arrays, where=str(path))
+    if "loss_history" not in arrays or "train_seconds" not in header:
+        raise UnreadableEntry(f"{path}: no loss history or training time")
+    return TrainedModels(graphdef, state, arrays["loss_history"], header["train_seconds"], True)
+
+
+def load_cached_run(path: Path | None, graphdef, state) -> TrainedModels | None:
+    """The cached run at ``path``, or ``None`` when there is none or it is unreadable (then a
+    warning names the entry and the caller retrains, overwriting it)."""
+    if path is None or not path.exists():
+        return None
+    try:
+        return load_run(path, graphdef, state)
+    except UnreadableEntry as error:
+        warnings.warn(f"unreadable cache entry, retraining: {error}", stacklevel=2)
+        return None
 
 
 def save_run(path: Path, state, loss_history, train_seconds: float) -> None:
-    """Cache a finished run (numpy state, loss history and its training wall time) atomically
-    at ``path``."""
-    pure = nnx.to_pure_dict(jax.tree.map(np.asarray, state))
-    payload = {"state": pure, "loss_history": loss_history, "train_seconds": train_seconds}
-    atomic_pickle(payload, path)
+    """Cache a finished run (the state's arrays, loss history and its training wall time)
+    atomically at ``path``."""
+    arrays = {**state_arrays(state), "loss_history": np.asarray(loss_history)}
+    save_arrays(path, arrays, {"train_seconds": float(train_seconds)})

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from mmvae_nb.training.cache import (
     TrainedModels,
     enable_compilation_cache,
-    load_run,
+    load_cached_run,
     run_path,
     save_run,
     tree_digest,
@@ -75,8 +75,9 @@ def train_streaming(
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, state = nnx.split(make_model(key_init))
     path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
-    if path is not None and path.exists() and not force_retrain:
-        return load_run(path, graphdef, _with_replica_axis(state))
+    cached = None if force_retrain else load_cached_run(path, graphdef, _with_replica_axis(state))
+    if cached is not None:
+        return cached
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)

@@ -36,7 +36,7 @@ from mmvae_nb.storage import default_cache_dir
 from mmvae_nb.training.cache import (
     TrainedModels,
     enable_compilation_cache,
-    load_run,
+    load_cached_run,
     run_path,
     save_run,
     tree_digest,
@@ -193,8 +193,9 @@ def train_replicas(
     path = None
     if cache_key:
         path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
-    if path is not None and path.exists() and not force_retrain:
-        return load_run(path, graphdef, state)
+    cached = None if force_retrain else load_cached_run(path, graphdef, state)
+    if cached is not None:
+        return cached
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)

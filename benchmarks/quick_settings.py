@@ -1,0 +1,157 @@
+"""Which quick settings tell the paper's story per CPU-second? (not a test)
+
+    python benchmarks/quick_settings.py --section linear --candidates epochs=20 epochs=40 epochs=80
+    python benchmarks/quick_settings.py --section aux_label --candidates epochs=62 epochs=125
+
+Each candidate is a set of overrides of the quick profile (``name=value``, the settings'
+flat names, ``SectionConfig.replace``; an empty string is the quick profile itself). It runs
+everything the section's notebook trains, in a fresh process with cold results and compilation
+caches (a temporary ``MMVAE_NB_CACHE``), then checks the section's claims (its registry's
+``claims`` function, as the notebook's claims cell does) on the results. Per candidate it
+reports the process's CPU-seconds (user + system; what a 2-core laptop pays, whatever else
+runs beside it), its wall seconds and the claims held / not held / not measured, and plots
+claims held against CPU-seconds. ``--jobs 2`` runs two candidates at a time (wall times then
+include the contention; CPU-seconds barely do).
+
+Output: ``benchmarks/results/quick_settings_<section>.{csv,png}`` and the printed table
+(``.txt`` when redirected). It is the evidence behind the quick profile's sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mmvae_nb.sections.claims import HELD, NOT_HELD, NOT_MEASURED  # noqa: E402
+
+SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text")
+RESULTS = Path(__file__).parent / "results"
+STATUSES = (HELD, NOT_HELD, NOT_MEASURED)
+
+# the child: one candidate, the notebook's grid, the section's claims -> one JSON line
+CHILD = """
+import json, resource, sys, time
+from mmvae_nb.sections.claims import HELD
+from mmvae_nb.sections.section import run_grid
+section, profile, overrides = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+start = time.perf_counter()
+if section == "linear":
+    from mmvae_nb.sections import linear, linear_claims
+    dense = linear.LinearExperiment(profile=profile, sparse=False, overrides=overrides)
+    sparse = linear.LinearExperiment(profile=profile, sparse=True, overrides=overrides)
+    dense_runs = run_grid(dense, dense.grid(), progress=False)
+    sparse_runs = run_grid(sparse, sparse.grid(), progress=False)
+    betas = sparse.config.grid.betas
+    grid = sparse.grid(linear.EQUIVARIANT_AGGREGATIONS, betas=betas)
+    claims = linear_claims.claims(dense_runs, sparse_runs, run_grid(sparse, grid, progress=False))
+elif section == "mnist_svhn_text":
+    from mmvae_nb.sections import mnist_svhn_text as mst, mnist_svhn_text_claims as mst_claims
+    setup = mst.MSTExperiment(profile, 0, overrides)
+    claims = mst_claims.claims(run_grid(setup, setup.grid(), progress=False))
+else:
+    from mmvae_nb.sections import identifiable, identifiable_claims
+    experiment = identifiable.IdentifiableExperiment(section, profile, 0, overrides)
+    runs = run_grid(experiment, experiment.grid(), progress=False)
+    claims = identifiable_claims.claims(runs, section)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+counts = claims["status"].value_counts().to_dict()
+print(json.dumps({
+    "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    "wall_seconds": time.perf_counter() - start,
+    "claims": len(claims),
+    **counts,
+    "held_ids": sorted(claims.loc[claims["status"] == HELD, "id"]),
+}))
+"""
+
+
+def parse_candidate(text: str) -> dict:
+    """``"epochs=20 learning_rate=3e-3"`` (or comma-separated) -> ``{"epochs": 20, ...}``."""
+    overrides = {}
+    for item in text.replace(",", " ").split():
+        name, _, value = item.partition("=")
+        if not value:
+            raise ValueError(f"candidate item {item!r} is not name=value")
+        overrides[name] = ast.literal_eval(value)
+    return overrides
+
+
+def start(section: str, profile: str, overrides: dict, cache: str) -> subprocess.Popen:
+    env = {**os.environ, "MMVAE_NB_CACHE": cache}
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, section, profile, json.dumps(overrides)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen, label: str) -> dict:
+    out, err = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"candidate {label!r} failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", choices=SECTIONS, required=True)
+    parser.add_argument("--candidates", nargs="+", required=True, help='e.g. epochs=20 ""')
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--profile", default="quick", help="the profile the candidates override")
+    args = parser.parse_args()
+    candidates = [(text or "quick profile", parse_candidate(text)) for text in args.candidates]
+
+    rows, pending = [], list(candidates)
+    with tempfile.TemporaryDirectory() as root:
+        running = []
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                label, overrides = pending.pop(0)
+                cache = tempfile.mkdtemp(dir=root)
+                running.append((label, start(args.section, args.profile, overrides, cache)))
+            label, process = running.pop(0)
+            result = finish(process, label)
+            rows.append({"candidate": label, **result})
+            print(
+                f"{label:>24}: {result['cpu_seconds']:7.0f} CPU-s, {result['wall_seconds']:6.0f}"
+                f" s wall, claims held {result.get(HELD, 0)}/{result['claims']}"
+                f" (not held {result.get(NOT_HELD, 0)},"
+                f" not measured {result.get(NOT_MEASURED, 0)})",
+                flush=True,
+            )
+    table = pd.DataFrame(rows)
+    for status in STATUSES:
+        table[status] = table[status].fillna(0).astype(int) if status in table else 0
+    table["held_ids"] = table["held_ids"].map(" ".join)
+    RESULTS.mkdir(exist_ok=True)
+    suffix = "" if args.profile == "quick" else f"_{args.profile}"
+    stem = f"quick_settings_{args.section}{suffix}"
+    table.to_csv(RESULTS / f"{stem}.csv", index=False)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(table["cpu_seconds"], table[HELD], "o-")
+    for _, row in table.iterrows():
+        ax.annotate(row["candidate"], (row["cpu_seconds"], row[HELD]), fontsize=8)
+    ax.set_xlabel("CPU-seconds (cold caches)")
+    ax.set_ylabel(f"claims held (of {table['claims'].max()})")
+    ax.set_title(f"{args.section}: {args.profile}-profile candidates")
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"{stem}.png", dpi=120)
+
+
+if __name__ == "__main__":
+    main()
