@@ -8,7 +8,8 @@ cores a step of the MST models takes 0.2-0.4 s, so the Python loop costs nothing
 The learning rate follows App. P: a cosine decay from ``config.learning_rate`` to
 ``final_learning_rate`` (5e-4 -> 1e-4 there) over the steps actually taken,
 ``epochs * (N // B)`` (``step.cosine_schedule``). Finished runs are cached by configuration
-hash like ``train_replicas`` (``TrainedModels`` with one replica).
+hash like ``train_replicas`` (``TrainedModels`` with one replica) and checkpointed at epoch
+ends while they run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ from mmvae_nb.training.cache import (
     run_path,
     save_run,
     tree_digest,
+)
+from mmvae_nb.training.checkpoints import (
+    DEFAULT_EVERY_SECONDS,
+    TrainingCheckpoint,
+    checkpoint_dir,
 )
 from mmvae_nb.training.step import cosine_adam, train_step
 from mmvae_nb.training.trainer import TrainConfig
@@ -59,13 +65,17 @@ def train_streaming(
     force_retrain: bool = False,
     progress: bool = True,
     description: str = "train",
+    checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
 ) -> TrainedModels:
     """Train ``make_model(key)`` on ``data`` (anything with ``len`` and ``batches(batch_size,
     rng)`` yielding (list of (B, D_s) arrays, labels)) with every modality present.
 
     ``config.beta`` must be one float; the loss history is the mean loss (negative bound) of
     each epoch; an epoch's last, smaller batch is dropped (a new shape would recompile). With
-    ``cache_key`` set a finished run is loaded from / saved to disk.
+    ``cache_key`` set a finished run is loaded from / saved to disk, and the training in
+    progress is checkpointed at the end of an epoch once ``checkpoint_seconds`` have passed
+    (``None``: never; ``checkpoints``), with the data order's random state, and resumed from
+    there when run again.
     """
     if np.ndim(config.beta):
         raise ValueError("train_streaming trains one model: beta must be a single float")
@@ -97,10 +107,29 @@ def train_streaming(
     )
     rng = np.random.default_rng(config.seed)
     beta = jnp.float32(config.beta)
-    history, start = [], time.perf_counter()
-    taken = 0  # steps so far: the step's key is key_run folded with it
-    with tqdm(total=total_steps, desc=description, disable=not progress, leave=False) as bar:
-        for epoch in range(config.epochs):
+    progress_state = {
+        "params": params,
+        "opt_state": opt_state,
+        "losses": np.zeros(config.epochs),
+        "epochs_done": np.asarray(0),
+        "steps_done": np.asarray(0),  # the step's key is key_run folded with this count
+        "rng": _rng_state(rng),
+        "seconds": np.asarray(0.0),
+    }
+    checkpoint = None
+    if path is not None and checkpoint_seconds is not None:
+        checkpoint = TrainingCheckpoint(checkpoint_dir(path), checkpoint_seconds)
+        restored = None if force_retrain else checkpoint.restore(progress_state)
+        progress_state = progress_state if restored is None else restored
+    params, opt_state = progress_state["params"], progress_state["opt_state"]
+    history = list(np.asarray(progress_state["losses"])[: int(progress_state["epochs_done"])])
+    taken, spent = int(progress_state["steps_done"]), float(progress_state["seconds"])
+    _set_rng_state(rng, progress_state["rng"])
+    start = time.perf_counter()
+    with tqdm(
+        total=total_steps, initial=taken, desc=description, disable=not progress, leave=False
+    ) as bar:
+        for epoch in range(len(history), config.epochs):
             losses = []
             for xs, _ in data.batches(config.batch_size, rng):
                 if len(xs[0]) < config.batch_size:
@@ -114,10 +143,47 @@ def train_streaming(
             history.append(float(np.mean(jax.device_get(losses))))
             bar.set_postfix(loss=f"{history[-1]:.1f}")
             if not np.isfinite(history[-1]):
+                if checkpoint is not None:
+                    checkpoint.remove()
                 raise FloatingPointError(f"{description}: training diverged in epoch {epoch}")
-    seconds = time.perf_counter() - start
+            if checkpoint is not None and len(history) < config.epochs:
+                checkpoint.maybe_save(
+                    {
+                        "params": params,
+                        "opt_state": opt_state,
+                        "losses": np.asarray(history + [0.0] * (config.epochs - len(history))),
+                        "epochs_done": np.asarray(len(history)),
+                        "steps_done": np.asarray(taken),
+                        "rng": _rng_state(rng),
+                        "seconds": np.asarray(spent + time.perf_counter() - start),
+                    }
+                )
+    seconds = spent + time.perf_counter() - start
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
     if path is not None:
         save_run(path, state, loss_history, seconds)
+    if checkpoint is not None:
+        checkpoint.remove()
     return TrainedModels(graphdef, state, loss_history, seconds)
+
+
+def _rng_state(rng: np.random.Generator) -> np.ndarray:
+    """A PCG64 generator's state as uint64 words (its 128-bit state and increment, split)."""
+    state = rng.bit_generator.state
+    if state["bit_generator"] != "PCG64":
+        raise ValueError(f"only PCG64 generators are checkpointed, got {state['bit_generator']}")
+    words = [state["state"]["state"], state["state"]["inc"]]
+    halves = [w >> 64 for w in words] + [w & (2**64 - 1) for w in words]
+    return np.asarray([*halves, state["has_uint32"], state["uinteger"]], np.uint64)
+
+
+def _set_rng_state(rng: np.random.Generator, words) -> None:
+    """Put ``_rng_state``'s words back into ``rng``."""
+    hi_state, hi_inc, lo_state, lo_inc, has_uint32, uinteger = (int(w) for w in words)
+    rng.bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": (hi_state << 64) | lo_state, "inc": (hi_inc << 64) | lo_inc},
+        "has_uint32": has_uint32,
+        "uinteger": uinteger,
+    }

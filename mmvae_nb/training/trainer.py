@@ -13,7 +13,9 @@ dispatches. β and the learning rate are traced, not static, so changing them do
 
 Finished runs are cached on disk (``cache``) by the hash of everything that determines them: the
 caller's ``cache_key``, the library's code fingerprint, the initial parameters and the training
-data; a re-run loads the result, ``force_retrain=True`` overrides. Writes are atomic.
+data; a re-run loads the result, ``force_retrain=True`` overrides. Writes are atomic. A training
+in progress is checkpointed every few minutes (``checkpoints``, orbax) and a re-run after a kill
+resumes from the checkpoint with the same result as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ from mmvae_nb.training.cache import (
     run_path,
     save_run,
     tree_digest,
+)
+from mmvae_nb.training.checkpoints import (
+    DEFAULT_EVERY_SECONDS,
+    TrainingCheckpoint,
+    checkpoint_dir,
 )
 from mmvae_nb.training.step import make_optimizer, train_step
 
@@ -161,12 +168,15 @@ def train_replicas(
     force_retrain: bool = False,
     progress: bool = True,
     description: str = "train",
+    checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
 ) -> TrainedModels:
     """Train R replicas of a model as one vmapped program.
 
     ``xs``: list of (R, N, D_s) arrays; ``present``: (R, N, M) bool; ``replica_args``: a pytree
     with leading axis R passed to ``make_model(key, args)`` (per-replica constants such as the
-    decoder noise scale). With ``cache_key`` set, a finished run is loaded from / saved to disk.
+    decoder noise scale). With ``cache_key`` set, a finished run is loaded from / saved to disk,
+    and the training in progress is checkpointed every ``checkpoint_seconds`` (``None``: never)
+    and resumed from its checkpoint when run again (``checkpoints``).
     """
     present = jnp.asarray(present, dtype=bool)
     num_replicas, n = present.shape[:2]
@@ -199,14 +209,29 @@ def train_replicas(
 
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    opt_state = jax.vmap(make_optimizer(config.clip_value).init)(params)
     xs = [jnp.asarray(x, dtype=jnp.float32) for x in xs]
-    run_keys = keys[num_replicas:]
-    history = []
+    progress_state = {
+        "params": params,
+        "opt_state": jax.vmap(make_optimizer(config.clip_value).init)(params),
+        "keys": jax.random.key_data(keys[num_replicas:]),
+        "losses": np.zeros((num_replicas, config.epochs), np.float32),
+        "epochs_done": np.asarray(0),
+        "seconds": np.asarray(0.0),
+    }
+    checkpoint = None
+    if path is not None and checkpoint_seconds is not None:
+        checkpoint = TrainingCheckpoint(checkpoint_dir(path), checkpoint_seconds)
+        restored = None if force_retrain else checkpoint.restore(progress_state)
+        progress_state = progress_state if restored is None else restored
+    params, opt_state = progress_state["params"], progress_state["opt_state"]
+    run_keys = jax.random.wrap_key_data(progress_state["keys"])
+    loss_history = np.array(progress_state["losses"])
+    done, spent = int(progress_state["epochs_done"]), float(progress_state["seconds"])
     start = time.perf_counter()
     chunk = _chunk_size(config.epochs, config.epochs_per_call)
-    with tqdm(total=config.epochs, desc=description, disable=not progress, leave=False) as bar:
-        done = 0
+    with tqdm(
+        total=config.epochs, initial=done, desc=description, disable=not progress, leave=False
+    ) as bar:
         while done < config.epochs:
             chunk = min(chunk, config.epochs - done)
             run_keys, chunk_keys = _split_rows(run_keys)
@@ -226,13 +251,25 @@ def train_replicas(
                 clip_value=config.clip_value,
                 num_epochs=chunk,
             )
-            history.append(np.asarray(losses))
+            loss_history[:, done : done + chunk] = np.asarray(losses)
             done += chunk
             bar.update(chunk)
-            bar.set_postfix(loss=f"{float(np.mean(history[-1][:, -1])):.3f}")
-    seconds = time.perf_counter() - start
+            bar.set_postfix(loss=f"{float(np.mean(loss_history[:, done - 1])):.3f}")
+            if checkpoint is not None and done < config.epochs:
+                checkpoint.maybe_save(
+                    {
+                        "params": params,
+                        "opt_state": opt_state,
+                        "keys": jax.random.key_data(run_keys),
+                        "losses": loss_history,
+                        "epochs_done": np.asarray(done),
+                        "seconds": np.asarray(spent + time.perf_counter() - start),
+                    }
+                )
+    seconds = spent + time.perf_counter() - start
     state = nnx.merge_state(params, consts)
-    loss_history = np.concatenate(history, axis=1)
+    if checkpoint is not None:
+        checkpoint.remove()  # the run is final: cached below, or diverged
     if not np.all(np.isfinite(loss_history)):
         replica, epoch = np.argwhere(~np.isfinite(loss_history))[0]
         raise FloatingPointError(
