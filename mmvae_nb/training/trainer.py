@@ -169,8 +169,10 @@ def train_replicas(
     progress: bool = True,
     description: str = "train",
     checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
+    devices=None,
 ) -> TrainedModels:
-    """Train R replicas of a model as one vmapped program.
+    """Train R replicas of a model as one vmapped program, its replica axis split over
+    ``devices`` (default: every local device; ``replica_sharding``).
 
     ``xs``: list of (R, N, D_s) arrays; ``present``: (R, N, M) bool; ``replica_args``: a pytree
     with leading axis R passed to ``make_model(key, args)`` (per-replica constants such as the
@@ -223,8 +225,16 @@ def train_replicas(
         checkpoint = TrainingCheckpoint(checkpoint_dir(path), checkpoint_seconds)
         restored = None if force_retrain else checkpoint.restore(progress_state)
         progress_state = progress_state if restored is None else restored
-    params, opt_state = progress_state["params"], progress_state["opt_state"]
-    run_keys = jax.random.wrap_key_data(progress_state["keys"])
+    # the replica axis split over the local devices (one program; each device trains its
+    # replicas, no communication): the numbers are those of one device
+    on_devices = functools.partial(jax.device_put, device=replica_sharding(num_replicas, devices))
+    params, opt_state = (
+        on_devices(progress_state["params"]),
+        on_devices(progress_state["opt_state"]),
+    )
+    consts, xs, present = on_devices(consts), on_devices(xs), on_devices(present)
+    betas = on_devices(betas)
+    run_keys = on_devices(jax.random.wrap_key_data(progress_state["keys"]))
     loss_history = np.array(progress_state["losses"])
     done, spent = int(progress_state["epochs_done"]), float(progress_state["seconds"])
     start = time.perf_counter()
@@ -279,6 +289,21 @@ def train_replicas(
     if path is not None:
         save_run(path, state, loss_history, seconds)
     return TrainedModels(graphdef, state, loss_history, seconds)
+
+
+def replica_sharding(num_replicas: int, devices=None) -> jax.sharding.Sharding:
+    """The replica axis (the leading one) split evenly over as many of ``devices`` (default:
+    ``jax.local_devices()``) as divide ``num_replicas``: 8 replicas on 4 GPUs train 2 per
+    device; 5 on 4 train on one. Other axes are replicated."""
+    devices = list(devices or jax.local_devices())
+    used = devices_used(num_replicas, len(devices))
+    mesh = jax.sharding.Mesh(np.array(devices[:used]), ("replica",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("replica"))
+
+
+def devices_used(num_replicas: int, num_devices: int) -> int:
+    """The most devices, at most ``num_devices``, that split ``num_replicas`` evenly."""
+    return max(d for d in range(1, num_devices + 1) if num_replicas % d == 0)
 
 
 def _chunk_size(epochs: int, epochs_per_call: int) -> int:
