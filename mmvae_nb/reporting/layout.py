@@ -49,7 +49,9 @@ def _decimals(printed: str) -> int:
     return len(printed.split(".")[1]) if "." in printed else 0
 
 
-def _ours(mean: float, std: float, decimals: int) -> str:
+def _ours(mean: float, std: float, decimals: int, runs: int = 1) -> str:
+    if runs == 0:  # every run of the cell diverged (or its metric was not finite)
+        return "no finite run"
     if pd.isna(mean):
         return ""
     if pd.isna(std):
@@ -97,8 +99,10 @@ def render_paper_layout(ours: pd.DataFrame, name: str, spec: TableSpec) -> str:
         rows.remove("block")
     rows = rows if "aggregation" in rows else [*rows, "aggregation"]
     joined["ours"] = [
-        _ours(m, s, decimals.get(metric, 3))
-        for m, s, metric in zip(joined["mean"], joined["std"], joined["metric"])
+        _ours(m, s, decimals.get(metric, 3), n)
+        for m, s, metric, n in zip(
+            joined["mean"], joined["std"], joined["metric"], joined["n_runs"]
+        )
     ]
     joined["paper"] = [
         "" if pd.isna(m) else _paper(m, s)

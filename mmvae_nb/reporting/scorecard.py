@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mmvae_nb.reporting.tables import (
+    DIVERGED_SUFFIX,
     FLOAT_FORMAT,
     KEY_COLUMNS,
     join_paper,
@@ -160,6 +161,16 @@ def cell_summary(cells: pd.DataFrame) -> pd.DataFrame:
     return per_table.reset_index()
 
 
+def divergences(profile: str) -> pd.DataFrame:
+    """Every replica the sections recorded as diverged (``tables.publish_divergences``), with
+    its section; empty when none did."""
+    frames = [
+        pd.read_csv(path).assign(section=path.stem.removesuffix(DIVERGED_SUFFIX))
+        for path in sorted(output_dir("tables", profile).glob(f"*{DIVERGED_SUFFIX}.csv"))
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def render(profile: str, cells, claim_table, sanity_table) -> str:
     """The Markdown scorecard summary: the claims per section, the cells per table, the
     sanity checks."""
@@ -181,6 +192,14 @@ def render(profile: str, cells, claim_table, sanity_table) -> str:
         f"`tables/{profile}/sanity_checks.csv`.\n",
         sanity.summary(sanity_table).to_markdown(index=False),
     ]
+    diverged = divergences(profile)
+    if not diverged.empty:
+        text += [
+            f"\n**Diverged replicas** ({len(diverged)}; not evaluated: each table cell averages "
+            f"the other replicas, and `n_runs` counts them): `tables/{profile}/*"
+            f"{DIVERGED_SUFFIX}.csv`.\n",
+            diverged.to_markdown(index=False),
+        ]
     return "\n".join(text) + "\n"
 
 

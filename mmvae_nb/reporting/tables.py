@@ -31,6 +31,7 @@ KEY_COLUMNS = [
     "inputs",
 ]
 SCHEMA = KEY_COLUMNS + ["mean", "std", "n_runs", "profile", "dataset"]
+DIVERGED_SUFFIX = "_diverged"  # tables/<profile>/<section>_diverged.csv: replicas not evaluated
 # numbers in written CSVs: 4 significant digits, finer than the paper prints and coarse enough
 # that a re-run on another processor (XLA:CPU differs in the 5th-6th digit) changes no byte
 FLOAT_FORMAT = "%.4g"
@@ -109,6 +110,21 @@ def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
     path = output_dir("tables", profile) / f"{name}.csv"
     atomic_write_text(frame.to_csv(index=False, float_format=FLOAT_FORMAT), path)
     return path
+
+
+def publish_divergences(per_run: pd.DataFrame, section: str, profile: str) -> pd.DataFrame:
+    """The replicas of ``per_run`` that diverged (``sections.section.diverged_runs``), written
+    to tables/<profile>/<section>_diverged.csv when there are any (a stale file from an earlier
+    run is removed when there are none); the scorecard lists them."""
+    from mmvae_nb.sections.section import diverged_runs
+
+    diverged = diverged_runs(per_run)
+    path = output_dir("tables", profile) / f"{section}{DIVERGED_SUFFIX}.csv"
+    if diverged.empty:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write_text(diverged.to_csv(index=False, float_format=FLOAT_FORMAT), path)
+    return diverged
 
 
 def join_paper(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:

@@ -50,7 +50,7 @@ from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.sections.config import AUX_LABEL, FIVE_MODALITIES, profile_config
-from mmvae_nb.sections.section import Run, Section
+from mmvae_nb.sections.section import Run, Section, diverged_row
 from mmvae_nb.sections.table_specs import TableSpec, summarise_all
 from mmvae_nb.training.cache import TrainedModels, config_hash
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
@@ -226,6 +226,11 @@ class IdentifiableExperiment(Section):
         xs, present = self.stacked("test")
         rows = []
         for r, condition in enumerate(self.conditions):
+            if (epoch := trained.diverged_epoch(r)) is not None:
+                keys = {"replica": r, "repetition": condition.repetition, "beta": condition.beta}
+                keys.update(eta=condition.eta, prior=prior, llh_true_model=self.true_llh[r])
+                rows.append(diverged_row(run, epoch, **keys))
+                continue
             graphdef, state = nnx.split(trained.model(r))
             values = _evaluate_jit(
                 state,

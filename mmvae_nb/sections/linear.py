@@ -44,7 +44,7 @@ from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.distributions import kl_to_full_gaussian
 from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.sections.config import LINEAR, profile_config
-from mmvae_nb.sections.section import Run, Section
+from mmvae_nb.sections.section import Run, Section, diverged_row
 from mmvae_nb.sections.table_specs import TableSpec, cell_statistics
 from mmvae_nb.training.cache import TrainedModels, config_hash
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
@@ -225,6 +225,9 @@ class LinearExperiment(Section):
         xs, present = self.stacked(self.config.evaluation.eval_split)
         rows = []
         for r in range(trained.num_replicas):
+            if (epoch := trained.diverged_epoch(r)) is not None:
+                rows.append(diverged_row(run, epoch, replica=r))
+                continue
             model = trained.model(r)
             xs_r = [x[r] for x in xs]
             key = jax.random.key(10_000 + r)

@@ -47,7 +47,7 @@ from mmvae_nb.models.mst_nets import (
 )
 from mmvae_nb.objectives.bounds import BOUND_NAMES
 from mmvae_nb.sections.config import MNIST_SVHN_TEXT, profile_config
-from mmvae_nb.sections.section import Run, Section
+from mmvae_nb.sections.section import Run, Section, diverged_row
 from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.training.cache import config_hash
 from mmvae_nb.training.streaming import train_streaming
@@ -314,7 +314,12 @@ class MSTExperiment(MSTSetup, Section):
         )
 
     def evaluate(self, trained, run: Run, *, repetition: int = 0) -> pd.DataFrame:
-        """The tidy metrics (``evaluate_model``) of one trained repetition of ``run``."""
+        """The tidy metrics (``evaluate_model``) of one trained repetition of ``run`` (none,
+        and its ``diverged_epoch``, if it diverged)."""
+        block = "private" if run.private else "shared"
+        if (epoch := trained.diverged_epoch(0)) is not None:
+            row = diverged_row(run, epoch, block=block, repetition=repetition)
+            return pd.DataFrame([row])
         metrics = self.evaluate_model(
             trained.model(0), jax.random.key(1000 * self.seed + repetition)
         )
@@ -322,7 +327,7 @@ class MSTExperiment(MSTSetup, Section):
             aggregation=run.aggregation,
             bound=run.bound,
             beta=float(run.beta),
-            block="private" if run.private else "shared",
+            block=block,
             repetition=repetition,
         )
 

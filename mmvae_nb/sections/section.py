@@ -12,6 +12,10 @@ its typed ``config`` (``sections.config``) and its data, and provides:
   or one row per number with ``metric`` / ``target`` / ``inputs`` / ``value``);
 * ``run(run)``: ``train`` then ``evaluate``, with the training time and final loss added;
 
+a replica that diverged (``TrainedModels.diverged_epoch``) is not evaluated: its row holds its
+keys and ``diverged_epoch`` (``diverged_row``), so the tables average the other replicas
+(``n_runs`` counts them) and ``diverged_runs`` lists it;
+
 and, as module-level data, ``TABLES`` (``table_specs.TableSpec`` per paper table) and
 ``CLAIMS`` (``claims.Claim`` per statement of the paper). ``run_grid`` runs any section's grid;
 ``table_specs.summarise`` turns its results into paper tables; ``reporting.tables.publish``
@@ -25,6 +29,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 from tqdm.auto import tqdm
+
+# the columns that identify a diverged replica, where a section's results have them
+DIVERGED_KEYS = (
+    "block",
+    "aggregation",
+    "prior",
+    "bound",
+    "beta",
+    "eta",
+    "replica",
+    "repetition",
+    "diverged_epoch",
+)
 
 
 @dataclass(frozen=True)
@@ -89,3 +106,25 @@ def run_grid(
         for run in tqdm(runs, desc="models", disable=not progress)
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def diverged_row(run: Run, epoch: int, **keys) -> dict:
+    """The result row of a replica that diverged at ``epoch``: the run's aggregation, bound and
+    beta, the section's other ``keys`` (replica, condition, ...) and no metrics."""
+    return {
+        "aggregation": run.aggregation,
+        "bound": run.bound,
+        "beta": run.beta,
+        **keys,
+        "diverged_epoch": epoch,
+    }
+
+
+def diverged_runs(per_run: pd.DataFrame) -> pd.DataFrame:
+    """The replicas of ``run_grid``'s results that diverged, one row each with the epoch
+    (empty when none did)."""
+    if "diverged_epoch" not in per_run.columns:
+        return pd.DataFrame(columns=["aggregation", "bound", "beta", "diverged_epoch"])
+    rows = per_run[per_run["diverged_epoch"].notna()]
+    keys = [c for c in DIVERGED_KEYS if c in rows.columns]
+    return rows[keys].drop_duplicates().astype({"diverged_epoch": int}).reset_index(drop=True)

@@ -201,6 +201,12 @@ class TrainedModels(NamedTuple):
     def num_replicas(self) -> int:
         return self.loss_history.shape[0]
 
+    def diverged_epoch(self, replica: int) -> int | None:
+        """The first epoch whose training loss was not finite (the replica diverged there and
+        its parameters are meaningless), or ``None``."""
+        bad = np.flatnonzero(~np.isfinite(self.loss_history[replica]))
+        return int(bad[0]) if bad.size else None
+
     def model(self, replica: int):
         return nnx.merge(self.graphdef, jax.tree.map(lambda a: a[replica], self.state))
 

@@ -39,7 +39,7 @@ from mmvae_nb.training.checkpoints import (
     checkpoint_dir,
 )
 from mmvae_nb.training.step import cosine_adam, train_step
-from mmvae_nb.training.trainer import TrainConfig
+from mmvae_nb.training.trainer import TrainConfig, warn_divergence
 
 
 def _with_replica_axis(tree):
@@ -87,6 +87,7 @@ def train_streaming(
     path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
     cached = None if force_retrain else load_cached_run(path, graphdef, _with_replica_axis(state))
     if cached is not None:
+        warn_divergence(cached, description)
         return cached
 
     enable_compilation_cache(cache_dir)
@@ -129,7 +130,7 @@ def train_streaming(
     with tqdm(
         total=total_steps, initial=taken, desc=description, disable=not progress, leave=False
     ) as bar:
-        for epoch in range(len(history), config.epochs):
+        for _ in range(len(history), config.epochs):
             losses = []
             for xs, _ in data.batches(config.batch_size, rng):
                 if len(xs[0]) < config.batch_size:
@@ -142,10 +143,9 @@ def train_streaming(
                 bar.update()
             history.append(float(np.mean(jax.device_get(losses))))
             bar.set_postfix(loss=f"{history[-1]:.1f}")
-            if not np.isfinite(history[-1]):
-                if checkpoint is not None:
-                    checkpoint.remove()
-                raise FloatingPointError(f"{description}: training diverged in epoch {epoch}")
+            if not np.isfinite(history[-1]):  # diverged: a result, the rest is meaningless
+                history += [np.nan] * (config.epochs - len(history))
+                break
             if checkpoint is not None and len(history) < config.epochs:
                 checkpoint.maybe_save(
                     {
@@ -161,11 +161,13 @@ def train_streaming(
     seconds = spent + time.perf_counter() - start
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
+    trained = TrainedModels(graphdef, state, loss_history, seconds)
+    warn_divergence(trained, description)
     if path is not None:
         save_run(path, state, loss_history, seconds)
     if checkpoint is not None:
         checkpoint.remove()
-    return TrainedModels(graphdef, state, loss_history, seconds)
+    return trained
 
 
 def _rng_state(rng: np.random.Generator) -> np.ndarray:

@@ -4,6 +4,9 @@ Each scan step is ``step.train_step`` on ``step.loss_fn`` (the negative mean bou
 step ``streaming.train_streaming`` jits; the optimiser is ``step.make_optimizer`` (element-wise
 clipping, then Adam at a constant learning rate, App. M).
 
+A replica whose loss becomes non-finite is a result, not a crash: its divergence epoch is kept
+(``TrainedModels.diverged_epoch``) and the other replicas train on.
+
 A *replica* is one (data set, seed) pair; the paper repeats each experiment on several data sets
 or seeds, and all replicas of a configuration train as one vmapped program. An epoch is one
 ``lax.scan`` over minibatches drawn from a fresh permutation (a fresh key per step: the official
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +211,7 @@ def train_replicas(
         path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
     cached = None if force_retrain else load_cached_run(path, graphdef, state)
     if cached is not None:
+        warn_divergence(cached, description)
         return cached
 
     enable_compilation_cache(cache_dir)
@@ -279,16 +284,26 @@ def train_replicas(
     seconds = spent + time.perf_counter() - start
     state = nnx.merge_state(params, consts)
     if checkpoint is not None:
-        checkpoint.remove()  # the run is final: cached below, or diverged
-    if not np.all(np.isfinite(loss_history)):
-        replica, epoch = np.argwhere(~np.isfinite(loss_history))[0]
-        raise FloatingPointError(
-            f"{description}: training diverged (non-finite loss from epoch {epoch} of replica "
-            f"{replica})"
-        )
+        checkpoint.remove()  # the run is final: cached below
+    trained = TrainedModels(graphdef, state, loss_history, seconds)
+    warn_divergence(trained, description)
     if path is not None:
         save_run(path, state, loss_history, seconds)
-    return TrainedModels(graphdef, state, loss_history, seconds)
+    return trained
+
+
+def warn_divergence(trained: TrainedModels, description: str) -> None:
+    """A warning per replica that diverged. Divergence is a result, not an error: the other
+    replicas are kept, the run is cached like any other (a re-run diverges again), and the
+    sections report the replica as diverged instead of evaluating it."""
+    for replica in range(trained.num_replicas):
+        epoch = trained.diverged_epoch(replica)
+        if epoch is not None:
+            warnings.warn(
+                f"{description}: replica {replica} diverged (non-finite loss from epoch "
+                f"{epoch}); recorded as diverged",
+                stacklevel=3,
+            )
 
 
 def replica_sharding(num_replicas: int, devices=None) -> jax.sharding.Sharding:
