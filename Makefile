@@ -1,6 +1,6 @@
 # mmvae_nb — every command creates .venv on first use (python -m venv + pip), then runs.
 #   make quick       all notebooks, reduced sizes, CPU, minutes        (PROFILE=quick)
-#   make reproduce   all notebooks at the paper's settings, hours      (PROFILE=paper)
+#   make reproduce   every training as a job (launch.py), then the notebooks (PROFILE=paper)
 #   make test        pytest in parallel + every notebook in the smoke profile
 #   make linear|aux_label|five_modalities|mnist_svhn_text PROFILE=...   one section
 #   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist
@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-torch lint strip clean help
+.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-torch lint strip clean help
 
 help:
 	@sed -n '1,9p' Makefile
@@ -60,8 +60,17 @@ QUICK_JOBS ?= 2
 quick:
 	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=quick && $(MAKE) scorecard PROFILE=quick
 
-reproduce:
+# reproduce: every training as a job first (mmvae_nb/launch.py: EXECUTOR=local uses every
+# local GPU, one job per device; EXECUTOR=submitit a SLURM array, LAUNCH_ARGS="--partition gpu"),
+# then the notebooks evaluate from the cache; `make launch-status` shows what has run
+EXECUTOR ?= local
+LAUNCH_ARGS ?=
+reproduce: $(STAMP)
+	$(PY) -m mmvae_nb.launch --profile paper --executor $(EXECUTOR) $(LAUNCH_ARGS)
 	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper
+
+launch-status: $(STAMP)
+	$(PY) -m mmvae_nb.launch --profile $(PROFILE) --status
 
 # the quick scorecard's summary is also the README's
 scorecard: $(STAMP)
