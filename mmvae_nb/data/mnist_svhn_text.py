@@ -151,8 +151,11 @@ def pair_indices(labels_a, labels_b, dups: int = 20, seed=0, max_per_label: int 
 
 # ---------------------------------------------------------------------- SVHN
 SVHN_FILES = {
-    # name: (url, md5) of the cropped-digit files (Netzer et al., 2011); md5 as torchvision's
-    # SVHN dataset lists them (to re-check against a real download)
+    # name: (url, md5) of the cropped-digit files (Netzer et al., 2011). Not checked against a
+    # download here (this project's machines cannot reach ufldl.stanford.edu); the same md5s
+    # are what torchvision's SVHN and several independent loaders that verify their own
+    # downloads check (found by searching public code, 2026-12-02), so a real download that
+    # matches them is the files everyone uses
     "train_32x32.mat": (
         "http://ufldl.stanford.edu/housenumbers/train_32x32.mat",
         "e26dedcc434d2e4c54c9b2d4a06d8373",
