@@ -52,11 +52,13 @@ mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
 # the longest section first, so that `make -j2` keeps both lanes busy
 sections: mnist_svhn_text linear aux_label five_modalities
 
-# quick runs two notebooks at a time (QUICK_JOBS): one training uses ~1.4 of the 2 cores, two
-# side by side ran 1.33x the throughput of one after the other (each kernel computes the same
-# numbers alone or beside another). reproduce runs one at a time: on a GPU, two kernels would
-# compete for the device's memory.
-QUICK_JOBS ?= 2
+# quick runs one notebook per two CPU cores at a time (QUICK_JOBS; one on a 2-core machine):
+# a quick training keeps about 1.4 cores busy. On 2 cores two notebooks at a time gained
+# nothing measurable (small-op models: 1.33x the throughput of one after the other; the
+# MNIST-SVHN-Text convolutions, multi-threaded, slow down when two kernels share the cores),
+# and every table and figure came out byte-identical. reproduce runs one at a time: on a GPU,
+# two kernels would compete for the device's memory.
+QUICK_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n / 2 > 1 ? n / 2 : 1 )))
 quick:
 	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=quick && $(MAKE) scorecard PROFILE=quick
 
