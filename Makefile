@@ -10,6 +10,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
+EXECUTOR ?= local
+LAUNCH_ARGS ?=
 STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
@@ -30,20 +32,25 @@ $(STAMP): pyproject.toml
 # that is renamed only on success: an interrupted run (papermill saves as it goes, even after
 # make has given up) never leaves a target that looks up to date. Trained models are cached by
 # config hash, so a re-run retrains nothing that finished.
-RUN_NOTEBOOK = @mkdir -p $(@D) && $(PY) -m papermill $< $(basename $@).part.ipynb \
-	-p profile $* -p progress False --cwd notebooks && mv $(basename $@).part.ipynb $@
+# At the paper profile a section's trainings run through the launcher first (mmvae_nb/launch.py,
+# EXECUTOR), so that the notebook only evaluates.
+LAUNCH = $(if $(filter paper,$*),$(PY) -m mmvae_nb.launch --profile paper --sections $(1) \
+	--executor $(EXECUTOR) $(LAUNCH_ARGS) &&)
+RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(PY) -m papermill $< \
+	$(basename $@).part.ipynb -p profile $* -p progress False --cwd notebooks \
+	&& mv $(basename $@).part.ipynb $@
 
 build/%/01_linear.ipynb: notebooks/01_linear.ipynb $(SOURCES) $(STAMP)
-	$(RUN_NOTEBOOK)
+	$(call RUN_NOTEBOOK,linear)
 
 build/%/02_auxiliary_label.ipynb: notebooks/02_auxiliary_label.ipynb $(SOURCES) $(STAMP)
-	$(RUN_NOTEBOOK)
+	$(call RUN_NOTEBOOK,aux_label)
 
 build/%/03_five_modalities.ipynb: notebooks/03_five_modalities.ipynb $(SOURCES) $(STAMP)
-	$(RUN_NOTEBOOK)
+	$(call RUN_NOTEBOOK,five_modalities)
 
 build/%/04_mnist_svhn_text.ipynb: notebooks/04_mnist_svhn_text.ipynb $(SOURCES) $(STAMP)
-	$(RUN_NOTEBOOK)
+	$(call RUN_NOTEBOOK,mnist_svhn_text)
 
 linear: build/$(PROFILE)/01_linear.ipynb
 aux_label: build/$(PROFILE)/02_auxiliary_label.ipynb
@@ -65,8 +72,6 @@ quick:
 # reproduce: every training as a job first (mmvae_nb/launch.py: EXECUTOR=local uses every
 # local GPU, one job per device; EXECUTOR=submitit a SLURM array, LAUNCH_ARGS="--partition gpu"),
 # then the notebooks evaluate from the cache; `make launch-status` shows what has run
-EXECUTOR ?= local
-LAUNCH_ARGS ?=
 reproduce: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile paper --executor $(EXECUTOR) $(LAUNCH_ARGS)
 	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper

@@ -60,3 +60,29 @@ def test_the_replica_axis_uses_as_many_devices_as_divide_it(replicas, used):
     assert devices_used(replicas, 4) == used
     sharding = replica_sharding(replicas)  # this process: one device
     assert sharding.mesh.devices.size == 1 and tuple(sharding.spec) == ("replica",)
+
+
+LAUNCH = """
+import jax
+from mmvae_nb import launch
+
+assert len(jax.devices()) == 4, jax.devices()
+todo = launch.jobs(["aux_label"], "smoke")[:1]  # 2 repetitions x 2 betas: 4 replicas
+(record,) = launch.run_local(todo, launch.LaunchOptions())
+assert record["status"] == "done", record
+section = launch.section_object("aux_label", "smoke", 0, "")
+assert section.num_replicas == 4
+assert section.train(todo[0].run, progress=False).from_cache
+print("launched on 4 devices")
+"""
+
+
+def test_a_smoke_launch_runs_on_four_devices(tmp_path):
+    """A paper-shaped launch (the smoke profile's sizes) on 4 forced CPU devices."""
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    env = {**os.environ, "XLA_FLAGS": flags.strip(), "MMVAE_NB_CACHE": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", LAUNCH], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "launched on 4 devices" in out.stdout
