@@ -75,3 +75,16 @@ class TrainingCheckpoint:
     def remove(self) -> None:
         """Delete the checkpoint (the finished run is cached)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def resume(
+    entry: Path | None, every_seconds: float | None, initial: dict, *, restart: bool = False
+) -> tuple[TrainingCheckpoint | None, dict]:
+    """The checkpoint of the training that will write cache ``entry`` (``None`` when there is
+    no entry or ``every_seconds`` is ``None``) and the state to start from: the checkpoint's,
+    restored in the structure of ``initial``, or ``initial`` itself (also when ``restart``)."""
+    if entry is None or every_seconds is None:
+        return None, initial
+    checkpoint = TrainingCheckpoint(checkpoint_dir(entry), every_seconds)
+    restored = None if restart else checkpoint.restore(initial)
+    return checkpoint, initial if restored is None else restored

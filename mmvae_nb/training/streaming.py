@@ -33,11 +33,7 @@ from mmvae_nb.training.cache import (
     save_run,
     tree_digest,
 )
-from mmvae_nb.training.checkpoints import (
-    DEFAULT_EVERY_SECONDS,
-    TrainingCheckpoint,
-    checkpoint_dir,
-)
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
 from mmvae_nb.training.step import cosine_adam, train_step
 from mmvae_nb.training.trainer import TrainConfig, warn_divergence
 
@@ -117,11 +113,9 @@ def train_streaming(
         "rng": _rng_state(rng),
         "seconds": np.asarray(0.0),
     }
-    checkpoint = None
-    if path is not None and checkpoint_seconds is not None:
-        checkpoint = TrainingCheckpoint(checkpoint_dir(path), checkpoint_seconds)
-        restored = None if force_retrain else checkpoint.restore(progress_state)
-        progress_state = progress_state if restored is None else restored
+    checkpoint, progress_state = resume(
+        path, checkpoint_seconds, progress_state, restart=force_retrain
+    )
     params, opt_state = progress_state["params"], progress_state["opt_state"]
     history = list(np.asarray(progress_state["losses"])[: int(progress_state["epochs_done"])])
     taken, spent = int(progress_state["steps_done"]), float(progress_state["seconds"])

@@ -47,11 +47,7 @@ from mmvae_nb.training.cache import (
     save_run,
     tree_digest,
 )
-from mmvae_nb.training.checkpoints import (
-    DEFAULT_EVERY_SECONDS,
-    TrainingCheckpoint,
-    checkpoint_dir,
-)
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
 from mmvae_nb.training.step import make_optimizer, train_step
 
 
@@ -225,11 +221,9 @@ def train_replicas(
         "epochs_done": np.asarray(0),
         "seconds": np.asarray(0.0),
     }
-    checkpoint = None
-    if path is not None and checkpoint_seconds is not None:
-        checkpoint = TrainingCheckpoint(checkpoint_dir(path), checkpoint_seconds)
-        restored = None if force_retrain else checkpoint.restore(progress_state)
-        progress_state = progress_state if restored is None else restored
+    checkpoint, progress_state = resume(
+        path, checkpoint_seconds, progress_state, restart=force_retrain
+    )
     # the replica axis split over the local devices (one program; each device trains its
     # replicas, no communication): the numbers are those of one device
     on_devices = functools.partial(jax.device_put, device=replica_sharding(num_replicas, devices))
