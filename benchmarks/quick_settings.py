@@ -126,6 +126,7 @@ def main() -> None:
             label, process = running.pop(0)
             result = finish(process, label)
             rows.append({"candidate": label, **result})
+            write_results(rows, args)  # after every candidate: a killed benchmark keeps them
             print(
                 f"{label:>24}: {result['cpu_seconds']:7.0f} CPU-s, {result['wall_seconds']:6.0f}"
                 f" s wall, claims held {result.get(HELD, 0)}/{result['claims']}"
@@ -133,6 +134,10 @@ def main() -> None:
                 f" not measured {result.get(NOT_MEASURED, 0)})",
                 flush=True,
             )
+
+
+def write_results(rows: list[dict], args) -> None:
+    """The candidates measured so far as a CSV and a plot of claims held against CPU-seconds."""
     table = pd.DataFrame(rows)
     for status in STATUSES:
         table[status] = table[status].fillna(0).astype(int) if status in table else 0
@@ -151,6 +156,7 @@ def main() -> None:
     ax.set_title(f"{args.section}: {args.profile}-profile candidates")
     fig.tight_layout()
     fig.savefig(RESULTS / f"{stem}.png", dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
