@@ -2,7 +2,8 @@
 and no module imports a layer above its own.
 
 Layers, bottom to top: storage < data < models < objectives < training < evaluation < sections
-< reporting < launch (the launcher enumerates the sections' trainings). A module may import its own layer and those below. ``mmvae_nb/__init__.py``,
+< reporting < launch (the launcher enumerates the sections' trainings). A module may import its
+own layer and those below. ``mmvae_nb/__init__.py``,
 ``reference/`` and ``datasets/`` are outside the order (no rule either way). Every import
 counts: module level, inside functions, under ``if TYPE_CHECKING``; absolute and relative.
 (The implicit import of a module's parent packages is not an edge: Python runs a package's
