@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import warnings
 from dataclasses import dataclass
 
 import jax
@@ -262,16 +261,14 @@ def mst_classifiers(
     """The MNIST, SVHN and text classifiers for the triples ``train`` / ``test``
     (``MnistSvhnText``): trained on the images the triples use, tested on the test split's,
     and cached on disk by the data and settings (a re-run loads them)."""
-    from mmvae_nb.training.cache import UnreadableEntry, config_hash
+    from mmvae_nb.training.cache import config_hash, load_cached
 
     fingerprint = [hashlib.sha256(d.pairs.tobytes()).hexdigest() for d in (train, test)]
     key = config_hash("classifiers", train.dataset, fingerprint, epochs, seed)
     path = cache_root(cache_dir) / "classifiers" / f"{key}.npz"
-    if path.exists() and not force_retrain:
-        try:
-            return load_classifiers(path)
-        except UnreadableEntry as error:
-            warnings.warn(f"unreadable cache entry, retraining: {error}", stacklevel=2)
+    cached = None if force_retrain else load_cached(path, load_classifiers)
+    if cached is not None:
+        return cached
     train_sets, test_sets = modality_sets(train, seed), modality_sets(test, seed + 1)
     out = {
         m: train_classifier(

@@ -31,6 +31,7 @@ import io
 import json
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -221,16 +222,21 @@ def load_run(path: Path, graphdef, state) -> TrainedModels:
     return TrainedModels(graphdef, state, arrays["loss_history"], header["train_seconds"], True)
 
 
-def load_cached_run(path: Path | None, graphdef, state) -> TrainedModels | None:
-    """The cached run at ``path``, or ``None`` when there is none or it is unreadable (then a
-    warning names the entry and the caller retrains, overwriting it)."""
+def load_cached(path: Path | None, read: Callable[[Path], Any]):
+    """``read(path)`` of a cache entry, or ``None`` when there is none or it is unreadable
+    (``UnreadableEntry``: then a warning names the entry and the caller retrains over it)."""
     if path is None or not path.exists():
         return None
     try:
-        return load_run(path, graphdef, state)
+        return read(path)
     except UnreadableEntry as error:
-        warnings.warn(f"unreadable cache entry, retraining: {error}", stacklevel=2)
+        warnings.warn(f"unreadable cache entry, retraining: {error}", stacklevel=3)
         return None
+
+
+def load_cached_run(path: Path | None, graphdef, state) -> TrainedModels | None:
+    """The cached run at ``path`` (``load_cached`` of ``load_run``)."""
+    return load_cached(path, lambda entry: load_run(entry, graphdef, state))
 
 
 def save_run(path: Path, state, loss_history, train_seconds: float) -> None:

@@ -104,15 +104,7 @@ def train_streaming(
     )
     rng = np.random.default_rng(config.seed)
     beta = jnp.float32(config.beta)
-    progress_state = {
-        "params": params,
-        "opt_state": opt_state,
-        "losses": np.zeros(config.epochs),
-        "epochs_done": np.asarray(0),
-        "steps_done": np.asarray(0),  # the step's key is key_run folded with this count
-        "rng": _rng_state(rng),
-        "seconds": np.asarray(0.0),
-    }
+    progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
     checkpoint, progress_state = resume(
         path, checkpoint_seconds, progress_state, restart=force_retrain
     )
@@ -141,16 +133,9 @@ def train_streaming(
                 history += [np.nan] * (config.epochs - len(history))
                 break
             if checkpoint is not None and len(history) < config.epochs:
+                seconds = spent + time.perf_counter() - start
                 checkpoint.maybe_save(
-                    {
-                        "params": params,
-                        "opt_state": opt_state,
-                        "losses": np.asarray(history + [0.0] * (config.epochs - len(history))),
-                        "epochs_done": np.asarray(len(history)),
-                        "steps_done": np.asarray(taken),
-                        "rng": _rng_state(rng),
-                        "seconds": np.asarray(spent + time.perf_counter() - start),
-                    }
+                    _progress(params, opt_state, history, config.epochs, taken, rng, seconds)
                 )
     seconds = spent + time.perf_counter() - start
     state = _with_replica_axis(nnx.merge_state(params, consts))
@@ -162,6 +147,21 @@ def train_streaming(
     if checkpoint is not None:
         checkpoint.remove()
     return trained
+
+
+def _progress(params, opt_state, history, epochs, steps_done, rng, seconds) -> dict:
+    """What a checkpoint of ``train_streaming`` holds: the epochs' losses so far (padded to
+    ``epochs``), the steps taken (each step's key is key_run folded with this count) and the
+    data order's random state."""
+    return {
+        "params": params,
+        "opt_state": opt_state,
+        "losses": np.asarray([*history, *[0.0] * (epochs - len(history))], np.float64),
+        "epochs_done": np.asarray(len(history)),
+        "steps_done": np.asarray(steps_done),
+        "rng": _rng_state(rng),
+        "seconds": np.asarray(seconds),
+    }
 
 
 def _rng_state(rng: np.random.Generator) -> np.ndarray:

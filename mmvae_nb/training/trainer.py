@@ -213,14 +213,14 @@ def train_replicas(
     enable_compilation_cache(cache_dir)
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
     xs = [jnp.asarray(x, dtype=jnp.float32) for x in xs]
-    progress_state = {
-        "params": params,
-        "opt_state": jax.vmap(make_optimizer(config.clip_value).init)(params),
-        "keys": jax.random.key_data(keys[num_replicas:]),
-        "losses": np.zeros((num_replicas, config.epochs), np.float32),
-        "epochs_done": np.asarray(0),
-        "seconds": np.asarray(0.0),
-    }
+    progress_state = _progress(
+        params,
+        jax.vmap(make_optimizer(config.clip_value).init)(params),
+        keys[num_replicas:],
+        np.zeros((num_replicas, config.epochs), np.float32),
+        0,
+        0.0,
+    )
     checkpoint, progress_state = resume(
         path, checkpoint_seconds, progress_state, restart=force_retrain
     )
@@ -265,15 +265,9 @@ def train_replicas(
             bar.update(chunk)
             bar.set_postfix(loss=f"{float(np.mean(loss_history[:, done - 1])):.3f}")
             if checkpoint is not None and done < config.epochs:
+                seconds = spent + time.perf_counter() - start
                 checkpoint.maybe_save(
-                    {
-                        "params": params,
-                        "opt_state": opt_state,
-                        "keys": jax.random.key_data(run_keys),
-                        "losses": loss_history,
-                        "epochs_done": np.asarray(done),
-                        "seconds": np.asarray(spent + time.perf_counter() - start),
-                    }
+                    _progress(params, opt_state, run_keys, loss_history, done, seconds)
                 )
     seconds = spent + time.perf_counter() - start
     state = nnx.merge_state(params, consts)
@@ -284,6 +278,18 @@ def train_replicas(
     if path is not None:
         save_run(path, state, loss_history, seconds)
     return trained
+
+
+def _progress(params, opt_state, run_keys, losses, epochs_done: int, seconds: float) -> dict:
+    """What a checkpoint of ``train_replicas`` holds (the keys as raw data, for orbax)."""
+    return {
+        "params": params,
+        "opt_state": opt_state,
+        "keys": jax.random.key_data(run_keys),
+        "losses": losses,
+        "epochs_done": np.asarray(epochs_done),
+        "seconds": np.asarray(seconds),
+    }
 
 
 def warn_divergence(trained: TrainedModels, description: str) -> None:
