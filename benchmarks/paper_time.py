@@ -1,0 +1,162 @@
+"""How long the paper profile trains, projected from this machine's measured steps/s (not a test).
+
+    python benchmarks/paper_time.py [--sections linear aux_label ...] [--steps 100]
+
+For every training that ``make reproduce`` launches (``mmvae_nb.launch.jobs``: the notebooks'
+own grids at the paper profile), the number of Adam steps it takes at the paper's settings
+(epochs x full batches per epoch, as the trainers count them), and the seconds one such step
+takes here: each distinct cost class (section, setting, aggregation, prior, bound, private
+latents; beta changes no shape) trains one representative at the paper's widths, batch size and
+replica count, for about ``--steps`` steps, twice, and the second, compiled, run is timed. Its
+seconds per step times the paper's steps is the projection; the training's compilation and
+evaluation are not in it.
+
+The MNIST-SVHN-Text trainings are timed on the offline stand-in SVHN images (a step costs the
+same on any images of the shape); the paper's triple count is 20 matchings per label of
+min(#MNIST, #SVHN) images of that label (``mnist_svhn_text.pair_indices``), with the label counts
+of the real SVHN training split (``street_numbers.SVHN_CLASS_COUNTS``, which the stand-in
+follows), since the real files cannot be downloaded here.
+
+Output: ``benchmarks/results/paper_time.csv`` (one row per cost class, rewritten after each)
+and the printed per-section totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmvae_nb.data.mnist_svhn_text import load_mnist
+from mmvae_nb.data.street_numbers import SVHN_CLASS_COUNTS
+from mmvae_nb.launch import SECTIONS, Job, jobs
+from mmvae_nb.sections.section import Run
+from mmvae_nb.training.streaming import steps_per_epoch
+
+RESULTS = Path(__file__).parent / "results" / "paper_time.csv"
+
+
+def paper_mst_triples(dups: int = 20, max_per_label: int = 10_000) -> int:
+    """Training triples of the paper profile: ``dups`` x sum over labels of
+    min(#MNIST, #SVHN, ``max_per_label``), as ``pair_indices`` matches them."""
+    mnist = np.bincount(load_mnist("train")[1], minlength=10)
+    return dups * int(sum(min(a, b, max_per_label) for a, b in zip(mnist, SVHN_CLASS_COUNTS["train"])))
+
+
+def cost_class(job: Job) -> tuple:
+    run = job.run
+    return (job.section, job.setting, run.aggregation, run.prior, run.bound, run.private)
+
+
+def paper_steps(job: Job) -> int:
+    """Adam steps of ``job`` at the paper's settings."""
+    if job.section == "mnist_svhn_text":
+        config = _section(job.section, job.setting, {}).config
+        return config.training.epochs * steps_per_epoch(paper_mst_triples(), config.training.batch_size)
+    section = _section(job.section, job.setting, {})
+    config = section.config
+    return config.training.epochs * (config.data.n_train // config.training.batch_size)
+
+
+def _section(section: str, setting: str, overrides: dict):
+    if section == "linear":
+        from mmvae_nb.sections.linear import LinearExperiment
+
+        return LinearExperiment(profile="paper", sparse=setting != "dense", overrides=overrides)
+    if section == "mnist_svhn_text":
+        from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
+
+        return MSTExperiment("paper", 0, overrides)
+    from mmvae_nb.sections.identifiable import IdentifiableExperiment
+
+    return IdentifiableExperiment(section, "paper", 0, overrides)
+
+
+def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
+    """Seconds per step of ``job``'s training at the paper's shapes, compiled; also the steps
+    timed and the replicas trained together."""
+    if job.section == "mnist_svhn_text":
+        batch = _section(job.section, "", {}).config.training.batch_size
+        overrides = {
+            "svhn": "standin",
+            "svhn_size": 6000,
+            "svhn_test_size": 500,
+            "dups": 1,
+            "train_size": batch * steps,
+            "epochs": 1,
+        }
+    else:
+        paper = _section(job.section, job.setting, {}).config
+        per_epoch = paper.data.n_train // paper.training.batch_size
+        overrides = {"epochs": max(1, steps // per_epoch)}
+    section = _section(job.section, job.setting, overrides)
+    timed = _train(section, job.run)  # compiles (and is discarded)
+    timed = _train(section, job.run)
+    if job.section == "mnist_svhn_text":
+        taken = steps
+    else:
+        cfg = section.config
+        taken = cfg.training.epochs * (cfg.data.n_train // cfg.training.batch_size)
+    return timed.train_seconds / taken, taken, timed.num_replicas
+
+
+def _train(section, run: Run):
+    return section.train(run, force_retrain=True, progress=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    parser.add_argument("--steps", type=int, default=100, help="steps timed per cost class")
+    args = parser.parse_args()
+
+    classes: dict[tuple, list[Job]] = {}
+    for job in jobs(args.sections, "paper"):
+        classes.setdefault(cost_class(job), []).append(job)
+    done = pd.read_csv(RESULTS) if RESULTS.exists() else pd.DataFrame()
+    rows = [] if done.empty else done.to_dict("records")
+    measured = {r["cost_class"] for r in rows}
+    for key, members in classes.items():
+        section, setting, aggregation, prior, bound, private = key
+        parts = (section, setting, aggregation, prior, bound, "private" if private else "")
+        label = "/".join(p for p in parts if p)
+        if label in measured:
+            continue
+        start = time.perf_counter()
+        seconds, taken, replicas = measured_step_seconds(members[0], args.steps)
+        steps = paper_steps(members[0])
+        rows.append(
+            {
+                "section": section,
+                "cost_class": label,
+                "trainings": len(members),
+                "replicas_per_training": replicas,
+                "paper_steps": steps,
+                "steps_timed": taken,
+                "cpu_seconds_per_step": seconds,
+                "projected_cpu_hours_per_training": seconds * steps / 3600,
+                "projected_cpu_hours": seconds * steps * len(members) / 3600,
+                "benchmark_seconds": time.perf_counter() - start,
+            }
+        )
+        print(f"{label:55s} {seconds * 1e3:8.2f} ms/step x {steps} steps", flush=True)
+        RESULTS.parent.mkdir(exist_ok=True)
+        pd.DataFrame(rows).to_csv(RESULTS, index=False, float_format="%.4g")
+    table = pd.DataFrame(rows)
+    print(
+        table.groupby("section", sort=False)
+        .agg(
+            trainings=("trainings", "sum"),
+            paper_steps=("paper_steps", "max"),
+            hours_per_training=("projected_cpu_hours_per_training", "median"),
+            hours=("projected_cpu_hours", "sum"),
+        )
+        .to_string(float_format="%.1f")
+    )
+
+
+if __name__ == "__main__":
+    main()
