@@ -15,6 +15,7 @@ rng = np.random.default_rng(1)
 SHARED = [
     "PoE",
     "MoE",
+    "MoPoE",
     "SumPooling",
     "SelfAttention",
     "SumPoolingMixture",
@@ -150,9 +151,9 @@ def test_registry_lists_every_aggregator_once():
     assert set(AGGREGATORS) == set(SHARED) | set(EQUIVARIANT)
     assert {n for n, spec in AGGREGATORS.items() if spec.private_latents} == set(EQUIVARIANT)
     # fixed aggregations: nothing to learn, so nothing to size; PoE can use the paper's code's mean
-    assert AGGREGATORS["MoE"].options == ()
+    assert AGGREGATORS["MoE"].options == AGGREGATORS["MoPoE"].options == ()
     assert AGGREGATORS["PoE"].options == ("mean_weighting",)
-    for name in SHARED[2:] + EQUIVARIANT[1:]:
+    for name in SHARED[3:] + EQUIVARIANT[1:]:
         assert "hidden_dim" in AGGREGATORS[name].options
 
 

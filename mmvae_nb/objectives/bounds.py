@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from mmvae_nb.models.distributions import stratified_expectation
+from mmvae_nb.objectives.mopoe import mopoe_bound
 from mmvae_nb.objectives.subsets import get_subset_sampler
 
 
@@ -97,12 +98,14 @@ def mixture_bound(model, xs, present, key, beta=1.0, subset_sampler="hierarchica
 
 
 BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}
-BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound"}
+BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound", "mopoe": "MoPoE objective"}
 BOUND_NAMES = tuple(BOUNDS)  # every section trains both, in this order
+# every objective a training may name: the paper's two bounds and the baselines' own objectives
+OBJECTIVES = {**BOUNDS, "mopoe": mopoe_bound}
 
 
 def get_bound(name: str):
-    """The bound function for a paper name (``"ours"`` or ``"mixture"``)."""
-    if name not in BOUNDS:
-        raise ValueError(f"unknown bound {name!r}; choose one of {sorted(BOUNDS)}")
-    return BOUNDS[name]
+    """The objective for a name (``"ours"``, ``"mixture"``, or a baseline's, ``OBJECTIVES``)."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown bound {name!r}; choose one of {sorted(OBJECTIVES)}")
+    return OBJECTIVES[name]

@@ -3,12 +3,13 @@
 Every entry declares what the rest of the code needs to know about it, so nothing parses a
 label string:
 
-* ``family``: PoE, MoE, SumPooling or SelfAttention (the paper's four schemes);
+* ``family``: PoE, MoE, SumPooling or SelfAttention (the paper's four schemes), or MoPoE (the
+  mixture of products over subsets of Sutter et al. 2021, the relational model's baseline);
 * ``expert_embedding``: the modality embeddings are Gaussian experts (mean, log-std), so the
-  embedding width must be 2 x the latent dimension (PoE, MoE);
+  embedding width must be 2 x the latent dimension (PoE, MoE, MoPoE);
 * ``private_latents``: the permutation-equivariant variants of App. F, for z = (z', z~_1..M);
-* ``mixture_output``: q(z | x_S) is a Gaussian mixture (MoE, and the *Mixture* variants of
-  Section 4.2, which learn its K components);
+* ``mixture_output``: q(z | x_S) is a Gaussian mixture (MoE, MoPoE, and the *Mixture* variants
+  of Section 4.2, which learn its K components);
 * ``options``: the keyword options the constructor accepts (anything else is refused).
 
 ``make_aggregator(name, ...)`` builds one and refuses an unknown name, an option the entry does
@@ -29,6 +30,7 @@ from mmvae_nb.models.aggregators.equivariant import (
 )
 from mmvae_nb.models.aggregators.shared import (
     MoE,
+    MoPoE,
     PoE,
     SelfAttention,
     SelfAttentionMixture,
@@ -37,8 +39,9 @@ from mmvae_nb.models.aggregators.shared import (
     product_of_experts,
 )
 
-FAMILIES = ("PoE", "MoE", "SumPooling", "SelfAttention")
-FIXED_FAMILIES = ("PoE", "MoE")  # no learned aggregation parameters
+# the paper's four schemes, and MoPoE (Sutter et al. 2021), the relational model's baseline
+FAMILIES = ("PoE", "MoE", "SumPooling", "SelfAttention", "MoPoE")
+FIXED_FAMILIES = ("PoE", "MoE", "MoPoE")  # no learned aggregation parameters
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
     for spec in (
         AggregatorSpec("PoE", PoE, "PoE", False, False, "Section 3, eq. (7)"),
         AggregatorSpec("MoE", MoE, "MoE", False, True, "Section 3"),
+        AggregatorSpec("MoPoE", MoPoE, "MoPoE", False, True, "Sutter et al. 2021, Sec. 3"),
         AggregatorSpec("SumPooling", SumPooling, "SumPooling", False, False, "Example 6"),
         AggregatorSpec("SelfAttention", SelfAttention, "SelfAttention", False, False, "Example 7"),
         AggregatorSpec(

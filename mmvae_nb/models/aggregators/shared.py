@@ -86,6 +86,35 @@ def mixture_of_experts(mean, var, mask) -> GaussianMixture:
     return GaussianMixture(log_w, jnp.where(use, mean, 0.0), jnp.where(use, var, 1.0))
 
 
+def nonempty_subsets(num_modalities: int) -> jnp.ndarray:
+    """Every non-empty subset A of the M modalities as a (2^M - 1, M) bool array, in binary
+    order (row k - 1 holds the bits of k)."""
+    codes = jnp.arange(1, 2**num_modalities)[:, None]
+    return (codes >> jnp.arange(num_modalities)) & 1 == 1
+
+
+def mixture_of_products(mean, var, mask) -> GaussianMixture:
+    """MoPoE (Sutter et al. 2021): the uniform mixture over the non-empty subsets A of S of
+    PoE(z | x_A), each a product of the experts in A with the N(0, I) prior expert
+    (``product_of_experts``):
+        q(z | x_S) = 1 / (2^|S| - 1) sum_{{} != A subset S} PoE(z | x_A).
+    Components are all 2^M - 1 non-empty subsets (``nonempty_subsets``); those with a modality
+    outside S get weight 0. With S empty it is the prior (component 0 becomes N(0, I)).
+    ``mean``, ``var``: (B, M, D); ``mask``: (B, M). Returns K = 2^M - 1 components."""
+    subsets = nonempty_subsets(mask.shape[-1])  # (K, M)
+    inside = ~jnp.any(subsets & ~mask[..., None, :], axis=-1)  # (B, K): A subset of S
+    poe = jax.vmap(product_of_experts, in_axes=(None, None, 0), out_axes=-2)
+    # each product sees only modalities of S (A & S), so an absent slot enters no arithmetic
+    # (NaN-safe in the backward pass too); components with A outside S get weight 0 below
+    mu, v = poe(mean, var, jnp.swapaxes(subsets[None] & mask[:, None, :], 0, 1))
+    count = jnp.sum(inside, axis=-1, keepdims=True)
+    log_w = jnp.where(inside, -jnp.log(jnp.maximum(count, 1)), -jnp.inf)
+    first = jnp.arange(len(subsets)) == 0
+    log_w = jnp.where((count == 0) & first, 0.0, log_w)
+    use = inside[..., None]
+    return GaussianMixture(log_w, jnp.where(use, mu, 0.0), jnp.where(use, v, 1.0))
+
+
 def _prior_if_empty(q: GaussianMixture, mask) -> GaussianMixture:
     empty = ~jnp.any(mask, axis=-1)
     return select_where(empty, standard_normal_like(q.mean[..., 0, :]), q)
@@ -162,6 +191,18 @@ class MoE(Aggregator):
     def pool(self, tokens, mask) -> GaussianMixture:
         mean, var = gaussian_from_embedding(tokens, self.latent_dim)
         return mixture_of_experts(mean, var, mask)
+
+
+class MoPoE(Aggregator):
+    """Mixture of products of experts over the non-empty subsets of S (``mixture_of_products``;
+    Sutter et al. 2021), the relational model's baseline; embeddings are (mean, log-std)."""
+
+    def __init__(self, latent_dim: int, embedding_dim: int, *, rngs: nnx.Rngs):
+        self.latent_dim = self.shared_dim = latent_dim
+
+    def pool(self, tokens, mask) -> GaussianMixture:
+        mean, var = gaussian_from_embedding(tokens, self.latent_dim)
+        return mixture_of_products(mean, var, mask)
 
 
 class SumPooling(Aggregator):
