@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-torch lint strip clean help
+.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-paper-time bench-torch lint strip clean help
 
 help:
 	@sed -n '1,9p' Makefile
@@ -92,6 +92,10 @@ bench: $(STAMP)
 
 # the `bench` extra (torch, multivae); torch first from PyTorch's CPU index when it is
 # reachable (~200 MB instead of the CUDA build PyPI serves on Linux)
+# paper-profile training time projected from this machine's steps/s, on one core (issue 15)
+bench-paper-time: $(STAMP)
+	taskset -c 0 $(PY) benchmarks/paper_time.py
+
 bench-torch: $(STAMP)
 	$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu || true
 	$(PY) -m pip install -q -e '.[bench]'

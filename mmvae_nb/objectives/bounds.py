@@ -38,6 +38,7 @@ import jax.numpy as jnp
 
 from mmvae_nb.models.distributions import stratified_expectation
 from mmvae_nb.objectives.mopoe import mopoe_bound
+from mmvae_nb.objectives.relational import relational_elbo
 from mmvae_nb.objectives.subsets import get_subset_sampler
 
 
@@ -98,10 +99,15 @@ def mixture_bound(model, xs, present, key, beta=1.0, subset_sampler="hierarchica
 
 
 BOUNDS = {"ours": masked_bound, "mixture": mixture_bound}
-BOUND_LABELS = {"ours": "Our bound", "mixture": "Mixture bound", "mopoe": "MoPoE objective"}
+BOUND_LABELS = {
+    "ours": "Our bound",
+    "mixture": "Mixture bound",
+    "mopoe": "MoPoE objective",
+    "relational": "mrVAE ELBO",
+}
 BOUND_NAMES = tuple(BOUNDS)  # every section trains both, in this order
 # every objective a training may name: the paper's two bounds and the baselines' own objectives
-OBJECTIVES = {**BOUNDS, "mopoe": mopoe_bound}
+OBJECTIVES = {**BOUNDS, "mopoe": mopoe_bound, "relational": relational_elbo}
 
 
 def get_bound(name: str):

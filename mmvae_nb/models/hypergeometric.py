@@ -1,0 +1,46 @@
+"""The relational model's priors on subspace sizes and selections (Definitions 1-2).
+
+Definition 1: for modality j with latent size D_j, the numbers n_j = (n_A)_{A containing j} of
+its factors given to each subspace S_A follow the central multivariate hypergeometric
+distribution: D_j draws without replacement from an urn with |S_A| balls of colour A,
+    P(n_j) = prod_A C(|S_A|, n_A) / C(N, D_j),   N = sum_A |S_A|,  sum_A n_A = D_j.
+Its marginal for one subspace is the univariate hypergeometric (two colours: A and the rest).
+Definition 2: the selection of which factors go to S_A is uniform; an ordered selection of n
+of d factors then has probability (d - n)! / d!.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax.scipy.special import gammaln
+
+
+def log_binomial(n, k):
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
+def multivariate_hypergeometric_log_pmf(counts, sizes):
+    """log P(counts) for counts (..., C) drawn (sum counts draws) from an urn with ``sizes``
+    (C,) balls per colour; -inf outside the support (a count above its colour's size)."""
+    counts = jnp.asarray(counts, jnp.result_type(float))
+    sizes = jnp.asarray(sizes, counts.dtype)
+    inside = jnp.all((counts >= 0) & (counts <= sizes), axis=-1)
+    safe = jnp.clip(counts, 0, sizes)
+    value = jnp.sum(log_binomial(sizes, safe), axis=-1) - log_binomial(
+        jnp.sum(sizes), jnp.sum(safe, axis=-1)
+    )
+    return jnp.where(inside, value, -jnp.inf)
+
+
+def hypergeometric_marginal_log_pmf(size: int, total: int, draws: int):
+    """log P(n_A = k), k = 0..size: the marginal of one colour of ``size`` balls among ``total``
+    when ``draws`` are drawn (Definition 1's prior for one subspace) -> (size + 1,)."""
+    k = jnp.arange(size + 1, dtype=jnp.result_type(float))
+    counts = jnp.stack([k, draws - k], axis=-1)
+    return multivariate_hypergeometric_log_pmf(counts, jnp.array([size, total - size]))
+
+
+def uniform_ordered_selection_log_prob(n, d: int):
+    """log of (d - n)! / d!: an ordered choice of n of d factors, uniformly (Definition 2)."""
+    n = jnp.asarray(n, jnp.result_type(float))
+    return gammaln(d - n + 1.0) - gammaln(d + 1.0)

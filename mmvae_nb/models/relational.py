@@ -1,0 +1,242 @@
+"""The Multimodal Relational VAE (mrVAE; Sutter & Vogt, Sections 2-3, Appendices B-E).
+
+The seed paper gives the idea and the ELBO, not a complete model (its Appendix C repeats lines,
+and latent sizes and architectures are not given). What this module implements, with each choice
+the paper leaves open marked **choice**:
+
+* **Subspaces.** Every non-empty subset A of the M modalities has a latent subspace S_A with
+  |S_A| = min_{j in A} D_j coordinates; **choice**: D_j = D for every modality (PolyMNIST's
+  modalities are alike), so |S_A| = D. The subspace's latent u_A in R^D has prior N(0, I); only
+  its first n_A coordinates are used (n_A in {0..D}). Modality j is decoded from the subspaces
+  that contain it, p(x_j | {u_A[:n_A]}_{A containing j}) (eq. 26): **choice**: the decoder input
+  is the concatenation over A containing j, in ``subsets`` order, of u_A with the coordinates
+  n_A..D-1 set to 0.
+* **Sizes n** (Definition 1, eq. 1, App. E.1): r(n_A | z_A) is categorical over {0..D} with
+  logits c_A = FC(mean_{j in A} ReLU(FC_{A,j}(z_j))) (eq. 33-35; **choice**: no ReLU on the
+  logits, which would clip them at 0), drawn by the Gumbel-max trick with the straight-through
+  Gumbel-softmax gradient (``relaxations.gumbel_softmax_st``). The prior on n_A is the marginal of
+  Definition 1's central multivariate hypergeometric for one subspace (D draws from the
+  2^{M-1} D factors of the subspaces a modality belongs to; ``hypergeometric``). **choice**: the
+  product of these marginals over A, since independent categoricals r(n_A) do not respect the
+  joint constraint sum_{A containing j} n_A = D_j of Definition 1 (under which the KL would be
+  infinite almost surely).
+* **Selections y** (Definition 2, eq. 2, App. E.2): for each A and j in A, scores
+  w_{j,A} = FC(mean_{i in A} ReLU(FC_{A,j,i}(z_i))) in R^D (eq. 36-38; no final ReLU, as above)
+  choose, by Gumbel-perturbed NeuralSort (``relaxations.gumbel_top_k_st``), which of modality j's
+  D encoder factors enter u_A, in order: the r-th chosen factor of every j in A is an expert on
+  u_A's coordinate r. Prior: uniform ordered selections; posterior: Plackett-Luce(w_{j,A}).
+* **Posterior of u** (eq. 3, "precise aggregation between latent factors which encode the same
+  information"): q(u_A[r] | n, y, X_S) = the product of the N(0, 1) prior expert with the chosen
+  factors' uni-modal Gaussians q(z_j | x_j) of the j in A and S (``product_of_experts``);
+  a subspace with no modality of S keeps its prior (and n_A its prior).
+* **z_A in eq. (33) and (36)**: **choice**: the uni-modal encoders' means, so that
+  q(n, y | X) = r(n, y | mu(X)) is a tractable density and eq. (4) is an exact ELBO (a sampled
+  z would need a second reverse model to keep the bound).
+
+The ELBO (eq. 4, ``objectives.relational``) is then
+    E[ log p(X | u, n) ] - KL(q(u | n, y, X) || p(u)) - E[log r(n | X) - log p(n)]
+    - E[log r(y | n, X) - log p(y)],
+with (n, y) drawn from r. Eq. (4) prints the last two terms as -log q(n, y) / r(n, y | z) under
+an expectation over q; with (n, y) drawn from r, as App. E.1-E.2 draw them, the bound carries
+the ratio the other way up (a KL of r to the prior), which is what makes it <= log p(X)
+(``tests/test_relational.py`` checks this on a model whose log p(X) is exact).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from mmvae_nb.models.aggregators.shared import (
+    gaussian_from_embedding,
+    nonempty_subsets,
+    product_of_experts,
+)
+from mmvae_nb.models.hypergeometric import (
+    hypergeometric_marginal_log_pmf,
+    uniform_ordered_selection_log_prob,
+)
+from mmvae_nb.models.relaxations import (
+    gumbel_softmax_st,
+    gumbel_top_k_st,
+    plackett_luce_log_prob,
+)
+
+
+class RelationalTerms(NamedTuple):
+    """The per-example terms of eq. (4), each (B,)."""
+
+    reconstruction: jax.Array  # log p(X_S | u, n)
+    kl_latent: jax.Array  # KL(q(u | n, y, X_S) || N(0, I)) over the used coordinates
+    kl_sizes: jax.Array  # log r(n | X_S) - log p(n) at the drawn n
+    kl_selections: jax.Array  # log r(y | n, X_S) - log p(y) at the drawn y
+
+
+class RelationalSample(NamedTuple):
+    """One draw of the latent structure and the subspace latents."""
+
+    sizes: jax.Array  # (B, K) n_A
+    used: jax.Array  # (B, K, D) 1 for the coordinates r < n_A (straight-through)
+    mean: jax.Array  # (B, K, D) q(u_A) mean (prior where unused or uninformed)
+    var: jax.Array  # (B, K, D)
+    u: jax.Array  # (B, K, D) a sample of u
+
+
+class _SubsetMLP(nnx.Module):
+    """Per (subset A, target) a two-layer net on the mean over the modalities i in A and S of
+    ReLU(FC_{A,target,i}(z_i)) (eq. 34-35 and 37-38), as stacked weights with masks."""
+
+    def __init__(self, subsets, targets: int, latent_dim: int, hidden: int, out: int, *, rngs):
+        k, m = subsets.shape
+        scale_in, scale_hidden = 1 / np.sqrt(latent_dim), 1 / np.sqrt(hidden)
+        self.w_in = nnx.Param(
+            jax.random.normal(rngs.params(), (k, targets, m, latent_dim, hidden)) * scale_in
+        )
+        self.b_in = nnx.Param(jnp.zeros((k, targets, m, hidden)))
+        self.w_out = nnx.Param(
+            jax.random.normal(rngs.params(), (k, targets, hidden, out)) * scale_hidden
+        )
+        self.b_out = nnx.Param(jnp.zeros((k, targets, out)))
+
+    def __call__(self, z, inputs):
+        """z (B, M, D); inputs (B, K, M) which modalities feed each subset -> (B, K, T, out)."""
+        h = jax.nn.relu(jnp.einsum("bmd,ktmdh->bktmh", z, self.w_in) + self.b_in)
+        weights = inputs[:, :, None, :, None]
+        count = jnp.maximum(jnp.sum(inputs, axis=-1), 1)[:, :, None, None]
+        pooled = jnp.sum(jnp.where(weights, h, 0.0), axis=3) / count
+        return jnp.einsum("bkth,ktho->bkto", pooled, self.w_out) + self.b_out
+
+
+class RelationalVAE(nnx.Module):
+    """mrVAE with uni-modal encoders x_j -> (mean, log-std) of z_j in R^D and decoders with
+    ``log_prob(x_j, latent)`` on latents of width D 2^{M-1} (see the module docstring)."""
+
+    def __init__(
+        self,
+        encoders,
+        decoders,
+        latent_dim: int,
+        *,
+        rngs: nnx.Rngs,
+        hidden: int = 64,
+        temperature: float = 0.5,
+    ):
+        if len(encoders) != len(decoders) or len(encoders) < 2:
+            raise ValueError("mrVAE needs one encoder and one decoder per modality, M >= 2")
+        self.encoders, self.decoders = nnx.List(encoders), nnx.List(decoders)
+        self.latent_dim, self.temperature = latent_dim, temperature
+        m = len(encoders)
+        subsets = np.asarray(nonempty_subsets(m))
+        self.subsets = subsets  # (K, M) static
+        self.size_net = _SubsetMLP(subsets, 1, latent_dim, hidden, latent_dim + 1, rngs=rngs)
+        self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
+        # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
+        self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
+        self.size_prior = hypergeometric_marginal_log_pmf(
+            latent_dim, latent_dim * self.decoded_from.shape[1], latent_dim
+        )
+
+    @property
+    def num_modalities(self) -> int:
+        return len(self.encoders)
+
+    @property
+    def decoder_latent_dim(self) -> int:
+        return self.latent_dim * self.decoded_from.shape[1]
+
+    def encode(self, xs, present):
+        """Uni-modal Gaussians q(z_j | x_j): means and variances (B, M, D); absent slots are
+        replaced by N(0, 1) so that nothing absent enters any arithmetic."""
+        stats = []
+        for s, (enc, x) in enumerate(zip(self.encoders, xs)):
+            clean = jnp.where(present[:, s].reshape((-1,) + (1,) * (x.ndim - 1)), x, 0.0)
+            stats.append(gaussian_from_embedding(enc(clean), self.latent_dim))
+        mean = jnp.stack([m for m, _ in stats], axis=1)
+        var = jnp.stack([v for _, v in stats], axis=1)
+        mask = present[..., None]
+        return jnp.where(mask, mean, 0.0), jnp.where(mask, var, 1.0)
+
+    def sample_structure(self, xs, present, key, hard: bool = False):
+        """Draw (n, y) from r and u from q(u | n, y, X_S): (``RelationalSample``, the terms'
+        log-ratios (kl_sizes, kl_selections)). ``hard``: the most probable n and y instead
+        (for evaluation; the log-ratios are then those of that choice)."""
+        k_sizes, k_select, k_u = jax.random.split(key, 3)
+        mean, var = self.encode(xs, present)
+        d = self.latent_dim
+        subsets = jnp.asarray(self.subsets)
+        inputs = subsets[None] & present[:, None, :]  # (B, K, M): j in A and S
+        informed = jnp.any(inputs, axis=-1)  # (B, K)
+
+        logits = self.size_net(mean, inputs)[:, :, 0]  # (B, K, D + 1)
+        log_r = jax.nn.log_softmax(logits, axis=-1)
+        log_r = jnp.where(informed[..., None], log_r, self.size_prior)
+        if hard:
+            sizes = jnp.argmax(log_r, axis=-1)
+            one_hot = jax.nn.one_hot(sizes, d + 1, dtype=mean.dtype)
+        else:
+            one_hot, sizes = gumbel_softmax_st(k_sizes, log_r, self.temperature)
+        # used[r] = P(n_A > r) = sum_{k > r} one_hot[k]: exact 0/1 forward, relaxed backward
+        used = jnp.flip(jnp.cumsum(jnp.flip(one_hot, -1), -1), -1)[..., 1:]  # (B, K, D)
+        kl_sizes = jnp.sum(
+            jnp.take_along_axis(log_r - self.size_prior, sizes[..., None], -1)[..., 0], -1
+        )
+
+        scores = self.selection_net(mean, inputs)  # (B, K, M, D)
+        if hard:
+            order = jnp.argsort(-scores, axis=-1)
+            perm = jax.nn.one_hot(order, d, dtype=mean.dtype)
+        else:
+            perm, order = gumbel_top_k_st(k_select, scores, self.temperature)
+        chosen_mean = jnp.einsum("bkmrd,bmd->bkmr", perm, mean)
+        chosen_var = jnp.einsum("bkmrd,bmd->bkmr", perm, var)
+        keep = jnp.arange(d) < sizes[..., None]  # (B, K, D) prefix of chosen places
+        log_pl = plackett_luce_log_prob(scores, order, keep[:, :, None, :])  # (B, K, M)
+        log_uniform = uniform_ordered_selection_log_prob(sizes, d)[..., None]
+        kl_selections = jnp.sum(jnp.where(inputs, log_pl - log_uniform, 0.0), axis=(1, 2))
+
+        # product of the prior expert and the chosen experts of A and S, per coordinate r
+        to_poe = jnp.moveaxis  # (B, K, M, D) -> (B, K, D, M) experts on the modality axis
+        u_mean, u_var = product_of_experts(
+            to_poe(chosen_mean, 2, 3)[..., None],
+            to_poe(chosen_var, 2, 3)[..., None],
+            jnp.broadcast_to(inputs[:, :, None, :], chosen_mean.shape[:2] + (d, inputs.shape[-1])),
+        )
+        u_mean, u_var = u_mean[..., 0], u_var[..., 0]  # (B, K, D)
+        u = u_mean + jnp.sqrt(u_var) * jax.random.normal(k_u, u_mean.shape, u_mean.dtype)
+        sample = RelationalSample(sizes, used, u_mean, u_var, u)
+        return sample, (kl_sizes, kl_selections)
+
+    def decoder_latents(self, u, used, modality: int):
+        """Modality j's decoder input: u_A with its unused coordinates at 0, for every A
+        containing j, concatenated -> (B, D 2^{M-1})."""
+        chosen = (u * used)[:, self.decoded_from[modality]]
+        return chosen.reshape(chosen.shape[0], -1)
+
+    def log_likelihood(self, xs, u, used, mask):
+        total = 0.0
+        for s, (dec, x) in enumerate(zip(self.decoders, xs)):
+            clean = jnp.where(mask[:, s].reshape((-1,) + (1,) * (x.ndim - 1)), x, 0.0)
+            term = dec.log_prob(clean, self.decoder_latents(u, used, s))
+            total = total + jnp.where(mask[:, s], term, 0.0)
+        return total
+
+    def terms(self, xs, present, key) -> RelationalTerms:
+        """One Monte-Carlo draw of the terms of eq. (4) for the modalities ``present``."""
+        sample, (kl_sizes, kl_selections) = self.sample_structure(xs, present, key)
+        kl = 0.5 * (sample.var + sample.mean**2 - 1.0 - jnp.log(sample.var))
+        kl_latent = jnp.sum(sample.used * kl, axis=(1, 2))
+        reconstruction = self.log_likelihood(xs, sample.u, sample.used, present)
+        return RelationalTerms(reconstruction, kl_latent, kl_sizes, kl_selections)
+
+    def generate(self, xs, inputs, key, hard: bool = True):
+        """Decoder means of every modality from the modalities ``inputs`` (B, M) marks:
+        u from q(u | n, y, X_inputs) (the prior for subspaces without an input)."""
+        sample, _ = self.sample_structure(xs, inputs, key, hard=hard)
+        return [
+            dec.mean(self.decoder_latents(sample.u, sample.used, s))
+            for s, dec in enumerate(self.decoders)
+        ]

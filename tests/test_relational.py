@@ -1,0 +1,139 @@
+"""The relational model (mrVAE): eq. (4) against an exact log p(X), masking, structure draws."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+from scipy.stats import multivariate_normal
+
+from mmvae_nb.models.decoders import LinearGaussianDecoder
+from mmvae_nb.models.relational import RelationalVAE
+from mmvae_nb.objectives.bounds import get_bound
+
+SIGMA, D, DIMS = 0.5, 2, (3, 2)
+
+
+def small_model(seed=0):
+    """M = 2, D = 2: three subspaces ({0}, {1}, {0, 1}); linear encoders and linear-Gaussian
+    decoders, so p(X | n) is Gaussian and log p(X) = log sum_n p(n) N(X; b, G_n G_n^T + s^2 I)
+    is exact (y does not enter p(X | u, n))."""
+    rngs = nnx.Rngs(seed)
+    encoders = [nnx.Linear(d, 2 * D, rngs=rngs) for d in DIMS]
+    decoders = [LinearGaussianDecoder(2 * D, d, SIGMA, rngs=rngs) for d in DIMS]
+    return RelationalVAE(encoders, decoders, D, rngs=rngs, hidden=8)
+
+
+def exact_log_likelihood(model, xs):
+    subsets = model.subsets
+    prior = np.asarray(model.size_prior)
+    total_dim = sum(DIMS)
+    bias = np.concatenate([np.asarray(dec.linear.bias.get_value()) for dec in model.decoders])
+    x = np.concatenate([np.asarray(v) for v in xs], axis=1)
+    terms = []
+    for sizes in itertools.product(range(D + 1), repeat=len(subsets)):
+        g = np.zeros((total_dim, len(subsets) * D))
+        row = 0
+        for j, dec in enumerate(model.decoders):
+            w = np.asarray(dec.linear.kernel.get_value()).T  # (d_j, D 2^{M-1})
+            for p, a in enumerate(model.decoded_from[j]):
+                for r in range(sizes[a]):
+                    g[row : row + DIMS[j], a * D + r] = w[:, p * D + r]
+            row += DIMS[j]
+        cov = g @ g.T + SIGMA**2 * np.eye(total_dim)
+        log_prior = sum(prior[n] for n in sizes)
+        terms.append(log_prior + multivariate_normal(bias, cov).logpdf(x))
+    return np.logaddexp.reduce(np.stack(terms), axis=0)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    model = small_model()
+    rng = np.random.default_rng(0)
+    xs = [jnp.asarray(rng.normal(size=(5, d))) for d in DIMS]
+    return model, xs
+
+
+def test_the_exact_log_likelihood_is_the_models_marginal(setup):
+    """The reference itself: log p(X) against a Monte-Carlo average of p(X | u, n) over the
+    prior (n ~ p(n), u ~ N(0, I)), through the model's own decoders."""
+    model, xs = setup
+    draws, k_sizes, k_u = 200_000, *jax.random.split(jax.random.key(7))
+    sizes = jax.random.categorical(k_sizes, model.size_prior, shape=(draws, len(model.subsets)))
+    used = (jnp.arange(D) < sizes[..., None]).astype(jnp.float64)
+    u = jax.random.normal(k_u, (draws, len(model.subsets), D))
+
+    def log_p(x0, x1):
+        xs_b = [jnp.broadcast_to(x0, (draws, DIMS[0])), jnp.broadcast_to(x1, (draws, DIMS[1]))]
+        return model.log_likelihood(xs_b, u, used, jnp.ones((draws, 2), bool))
+
+    values = jax.vmap(log_p)(xs[0], xs[1])  # (5, draws)
+    estimate = jax.scipy.special.logsumexp(values, axis=1) - np.log(draws)
+    np.testing.assert_allclose(estimate, exact_log_likelihood(model, xs), atol=0.05)
+
+
+def test_eq4_is_below_the_exact_log_likelihood(setup):
+    model, xs = setup
+    present = jnp.ones((5, 2), bool)
+    elbo = get_bound("relational")
+    draws = np.asarray(
+        jax.vmap(lambda k: elbo(model, xs, present, k))(jax.random.split(jax.random.key(0), 4000))
+    )
+    mean, stderr = draws.mean(0), draws.std(0) / np.sqrt(len(draws))
+    exact = exact_log_likelihood(model, xs)
+    assert np.all(np.isfinite(draws))
+    assert np.all(mean + 3 * stderr < exact)
+
+
+def test_structure_draws_are_hard_and_sizes_follow_r(setup):
+    model, xs = setup
+    present = jnp.ones((5, 2), bool)
+    sample, _ = model.sample_structure(xs, present, jax.random.key(1))
+    used = np.asarray(sample.used)
+    assert set(np.unique(used)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(used.sum(-1), np.asarray(sample.sizes))
+    # a used coordinate is a prefix: 1 ... 1 0 ... 0
+    assert np.all(np.diff(used, axis=-1) <= 0)
+
+
+def test_absent_modalities_change_nothing(setup):
+    """A NaN in an absent modality's slot changes no value and no gradient, and subspaces
+    without a present modality keep their prior."""
+    model, xs = setup
+    present = jnp.array([[True, False]] * 5)
+    poisoned = [xs[0], jnp.full_like(xs[1], jnp.nan)]
+    elbo = get_bound("relational")
+    key = jax.random.key(2)
+    np.testing.assert_allclose(elbo(model, xs, present, key), elbo(model, poisoned, present, key))
+    grads = nnx.grad(lambda m: jnp.sum(elbo(m, poisoned, present, key)))(model)
+    assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
+    sample, _ = model.sample_structure(xs, present, key)
+    only_second = [k for k, a in enumerate(model.subsets) if not a[0]]  # the subset {1}
+    np.testing.assert_array_equal(sample.mean[:, only_second], 0.0)
+    np.testing.assert_array_equal(sample.var[:, only_second], 1.0)
+
+
+def test_gradients_reach_every_network(setup):
+    model, xs = setup
+    present = jnp.ones((5, 2), bool)
+    grads = nnx.grad(lambda m: jnp.sum(get_bound("relational")(m, xs, present, jax.random.key(3))))(
+        model
+    )
+    norms = {
+        name: float(sum(jnp.sum(g**2) for g in jax.tree.leaves(part)))
+        for name, part in (
+            ("encoders", grads.encoders),
+            ("decoders", grads.decoders),
+            ("size_net", grads.size_net),
+            ("selection_net", grads.selection_net),
+        )
+    }
+    assert all(v > 0 for v in norms.values()), norms
+
+
+def test_mismatched_modalities_are_refused():
+    rngs = nnx.Rngs(0)
+    with pytest.raises(ValueError, match="one encoder and one decoder"):
+        RelationalVAE([nnx.Linear(3, 4, rngs=rngs)], [], 2, rngs=rngs)
