@@ -151,3 +151,57 @@ def test_a_killed_streaming_training_resumes_at_its_last_epoch(tmp_path):
     assert resumed_data.epochs_started == 2  # epochs 3 and 4 only
     _same(finished, uninterrupted)
     assert not list((tmp_path / "checkpoints").iterdir())
+
+
+class _Selector:
+    """select_on that scores epochs 3, 1, 2, 4 (so epoch 2 is selected) and keeps each epoch's
+    parameters to compare with what is returned."""
+
+    def __init__(self):
+        self.values, self.params = [3.0, 1.0, 2.0, 4.0], []
+
+    def __call__(self, model):
+        self.params.append(jax.tree.map(np.asarray, nnx.state(model, nnx.Param)))
+        return self.values[len(self.params) - 1]
+
+
+def test_model_selection_returns_the_epoch_with_the_lowest_value_and_survives_a_kill(tmp_path):
+    from mmvae_nb.training.streaming import train_streaming
+
+    def make(key):
+        return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(8,))
+
+    config = TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2)
+
+    def run(data, cache, selector, seconds=None):
+        return train_streaming(
+            make,
+            data,
+            config,
+            cache_key="k",
+            cache_dir=cache,
+            progress=False,
+            checkpoint_seconds=seconds,
+            select_on=selector,
+        )
+
+    selector = _Selector()
+    trained = run(_Stream(), tmp_path / "whole", selector)
+    assert trained.selection == {"epoch": 2, "values": [3.0, 1.0, 2.0, 4.0]}
+    chosen = jax.tree.map(np.asarray, nnx.state(trained.model(0), nnx.Param))
+    for a, b in zip(jax.tree.leaves(chosen), jax.tree.leaves(selector.params[1])):
+        np.testing.assert_array_equal(a, b)
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(jax.tree.leaves(chosen), jax.tree.leaves(selector.params[3]))
+    )
+    cached = run(_Stream(), tmp_path / "whole", _Selector())
+    assert cached.from_cache and cached.selection == trained.selection
+    # killed after epoch 2 (checkpointed with its selection), resumed: the same selection
+    with pytest.raises(KeyboardInterrupt):
+        run(_Stream(kill_at=3), tmp_path / "killed", _Selector(), seconds=0)
+    resumed_selector = _Selector()
+    resumed_selector.params = [None, None]  # epochs 1-2 were scored before the kill
+    resumed = run(_Stream(), tmp_path / "killed", resumed_selector, seconds=0)
+    assert resumed.selection == trained.selection
+    _same(resumed, trained)

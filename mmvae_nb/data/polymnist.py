@@ -16,7 +16,7 @@ flat patch). Every table and figure made with them says so (``DATASET_NAMES``).
 is shared between two modalities only"). Our pairing is a ring: the pair (m, m + 1 mod M) has its
 own corner label, independent of the main label and of the other pairs; modality m shows the label
 of pair (m - 1, m) in its top-left corner and that of pair (m, m + 1) in its top-right corner, each
-as a 10 x 10 MNIST digit of that label (drawn independently per modality, like the main digit).
+as a 12 x 12 MNIST digit of that label (drawn independently per modality, like the main digit).
 The main digit is vanilla's; the digit mask is the union of the main and corner masks (they
 overlap at the main digit's upper corners, which MNIST leaves almost empty). So in extended data
 the subsets that share information are the full set (main label) and the five ring pairs
@@ -36,7 +36,7 @@ from mmvae_nb.data.mnist_svhn_text import load_mnist
 
 NUM_MODALITIES = 5
 IMAGE_SHAPE = (28, 28, 3)
-CORNER_SIZE = 10
+CORNER_SIZE = 12
 BACKGROUND_SIDE = 128  # shorter side of each background after resizing
 VARIANTS = ("vanilla", "extended")
 DATASET_NAMES = {
@@ -115,18 +115,29 @@ class PolyMNIST:
     def dataset(self) -> str:
         return DATASET_NAMES[self.variant]
 
+    def flat(self, m: int) -> np.ndarray:
+        """Modality m as flat (n, 2352) HWC pixels (a view), as encoders and decoders take it."""
+        return self.images[m].reshape(len(self), -1)
+
+    def subset(self, size: int) -> PolyMNIST:
+        """The first ``size`` tuples (already in random order)."""
+        images = tuple(x[:size] for x in self.images)
+        return PolyMNIST(
+            self.variant, self.split, images, self.labels[:size], self.corner_labels[:size]
+        )
+
     def modality_corner_labels(self, m: int) -> np.ndarray:
         """(n, 2) labels of modality m's top-left and top-right corner digits."""
         num = len(self.images)
         return np.stack([self.corner_labels[:, (m - 1) % num], self.corner_labels[:, m]], axis=1)
 
     def batches(self, batch_size: int, rng, shuffle: bool = True):
-        """(list of M (B, 28, 28, 3) arrays, main labels) per batch, as the streaming trainer
+        """(list of M flat (B, 2352) arrays, main labels) per batch, as the streaming trainer
         expects."""
         order = rng.permutation(len(self)) if shuffle else np.arange(len(self))
         for start in range(0, len(self), batch_size):
             rows = order[start : start + batch_size]
-            yield [x[rows] for x in self.images], self.labels[rows]
+            yield [self.flat(m)[rows] for m in range(len(self.images))], self.labels[rows]
 
 
 def _permuted_within_labels(labels: np.ndarray, targets: np.ndarray, rng) -> np.ndarray:

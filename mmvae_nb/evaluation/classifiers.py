@@ -172,15 +172,49 @@ def train_classifier(
     (float32 in [0, 1] / one-hot) and report its accuracy on the test inputs."""
     if modality not in CLASSIFIERS:
         raise ValueError(f"unknown modality {modality!r}; choose one of {MODALITIES}")
-    if len(train_x) != len(train_y) or len(test_x) != len(test_y):
-        raise ValueError("inputs and labels differ in length")
     model = CLASSIFIERS[modality](rngs=nnx.Rngs(seed))
+    model, seconds = fit_classifier(
+        model,
+        train_x,
+        train_y,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        progress=progress,
+        description=f"{modality} classifier",
+    )
+    _check_lengths(test_x, test_y)
+    accuracy = float(np.mean(predict(model, test_x) == np.asarray(test_y)))
+    return TrainedClassifier(model, accuracy, seconds)
+
+
+def _check_lengths(x, y) -> None:
+    if len(x) != len(y):
+        raise ValueError("inputs and labels differ in length")
+
+
+def fit_classifier(
+    model: nnx.Module,
+    train_x,
+    train_y,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    progress: bool = False,
+    description: str = "classifier",
+) -> tuple[nnx.Module, float]:
+    """Adam on the mean softmax cross-entropy of ``model(x)`` logits (..., 10) against integer
+    labels of the same leading shape (one label per head for multi-head nets): (model, seconds)."""
+    _check_lengths(train_x, train_y)
     optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     model.train()
     steps = epochs * (len(train_x) // batch_size)
-    with tqdm(total=steps, desc=f"{modality} classifier", disable=not progress) as bar:
+    with tqdm(total=steps, desc=description, disable=not progress) as bar:
         for _ in range(epochs):
             order = rng.permutation(len(train_x))
             for i in range(len(train_x) // batch_size):
@@ -188,9 +222,7 @@ def train_classifier(
                 loss = _train_step(model, optimizer, train_x[index], train_y[index])
                 bar.update()
             bar.set_postfix(loss=float(loss))
-    seconds = time.perf_counter() - start
-    accuracy = float(np.mean(predict(model, test_x) == np.asarray(test_y)))
-    return TrainedClassifier(model, accuracy, seconds)
+    return model, time.perf_counter() - start
 
 
 def text_inputs(labels, seed: int = 0) -> np.ndarray:

@@ -197,6 +197,9 @@ class TrainedModels(NamedTuple):
     loss_history: np.ndarray  # (R, epochs): mean training loss (negative bound) per epoch
     train_seconds: float  # wall time of the training (also when loaded from the cache)
     from_cache: bool = False  # loaded by ``load_run`` instead of trained
+    # model selection (``streaming.train_streaming(select_on=...)``): the selected epoch and
+    # every epoch's selection value; None when the last parameters are kept
+    selection: dict | None = None
 
     @property
     def num_replicas(self) -> int:
@@ -219,7 +222,14 @@ def load_run(path: Path, graphdef, state) -> TrainedModels:
     restore_state(state, arrays, where=str(path))
     if "loss_history" not in arrays or "train_seconds" not in header:
         raise UnreadableEntry(f"{path}: no loss history or training time")
-    return TrainedModels(graphdef, state, arrays["loss_history"], header["train_seconds"], True)
+    return TrainedModels(
+        graphdef,
+        state,
+        arrays["loss_history"],
+        header["train_seconds"],
+        True,
+        header.get("selection"),
+    )
 
 
 def load_cached(path: Path | None, read: Callable[[Path], Any]):
@@ -239,8 +249,11 @@ def load_cached_run(path: Path | None, graphdef, state) -> TrainedModels | None:
     return load_cached(path, lambda entry: load_run(entry, graphdef, state))
 
 
-def save_run(path: Path, state, loss_history, train_seconds: float) -> None:
-    """Cache a finished run (the state's arrays, loss history and its training wall time)
-    atomically at ``path``."""
+def save_run(path: Path, state, loss_history, train_seconds: float, selection=None) -> None:
+    """Cache a finished run (the state's arrays, loss history, its training wall time and any
+    model selection) atomically at ``path``."""
     arrays = {**state_arrays(state), "loss_history": np.asarray(loss_history)}
-    save_arrays(path, arrays, {"train_seconds": float(train_seconds)})
+    header = {"train_seconds": float(train_seconds)}
+    if selection is not None:
+        header["selection"] = selection
+    save_arrays(path, arrays, header)

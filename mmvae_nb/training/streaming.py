@@ -62,6 +62,7 @@ def train_streaming(
     progress: bool = True,
     description: str = "train",
     checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
+    select_on: Callable | None = None,
 ) -> TrainedModels:
     """Train ``make_model(key)`` on ``data`` (anything with ``len`` and ``batches(batch_size,
     rng)`` yielding (list of (B, D_s) arrays, labels)) with every modality present.
@@ -72,6 +73,11 @@ def train_streaming(
     progress is checkpointed at the end of an epoch once ``checkpoint_seconds`` have passed
     (``None``: never; ``checkpoints``), with the data order's random state, and resumed from
     there when run again.
+
+    ``select_on(model) -> float``, when given, is evaluated after every epoch (e.g. the test
+    loss) and the parameters of the epoch where it was lowest are returned instead of the last
+    ones (model selection; the relational paper's App. E.3); the values and the selected epoch
+    are kept in ``TrainedModels.selection`` (and in the cache and the checkpoints).
     """
     if np.ndim(config.beta):
         raise ValueError("train_streaming trains one model: beta must be a single float")
@@ -105,10 +111,13 @@ def train_streaming(
     rng = np.random.default_rng(config.seed)
     beta = jnp.float32(config.beta)
     progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
+    if select_on is not None:
+        progress_state["selection"] = _selection(params, [], config.epochs)
     checkpoint, progress_state = resume(
         path, checkpoint_seconds, progress_state, restart=force_retrain
     )
     params, opt_state = progress_state["params"], progress_state["opt_state"]
+    selection = progress_state.get("selection")
     history = list(np.asarray(progress_state["losses"])[: int(progress_state["epochs_done"])])
     taken, spent = int(progress_state["steps_done"]), float(progress_state["seconds"])
     _set_rng_state(rng, progress_state["rng"])
@@ -132,21 +141,49 @@ def train_streaming(
             if not np.isfinite(history[-1]):  # diverged: a result, the rest is meaningless
                 history += [np.nan] * (config.epochs - len(history))
                 break
+            if select_on is not None:
+                selection = _select(selection, params, consts, graphdef, select_on, len(history))
             if checkpoint is not None and len(history) < config.epochs:
                 seconds = spent + time.perf_counter() - start
-                checkpoint.maybe_save(
-                    _progress(params, opt_state, history, config.epochs, taken, rng, seconds)
-                )
+                snapshot = _progress(params, opt_state, history, config.epochs, taken, rng, seconds)
+                if selection is not None:
+                    snapshot["selection"] = selection
+                checkpoint.maybe_save(snapshot)
     seconds = spent + time.perf_counter() - start
+    summary = None
+    if selection is not None and int(selection["epoch"]) > 0:
+        params = selection["params"]
+        summary = {
+            "epoch": int(selection["epoch"]),
+            "values": [float(v) for v in np.asarray(selection["values"])[: len(history)]],
+        }
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
-    trained = TrainedModels(graphdef, state, loss_history, seconds)
+    trained = TrainedModels(graphdef, state, loss_history, seconds, selection=summary)
     warn_divergence(trained, description)
     if path is not None:
-        save_run(path, state, loss_history, seconds)
+        save_run(path, state, loss_history, seconds, selection=summary)
     if checkpoint is not None:
         checkpoint.remove()
     return trained
+
+
+def _selection(params, values, epochs: int, epoch: int = 0) -> dict:
+    """The model selection's state: the selected parameters and epoch (1-based; 0: none yet)
+    and every epoch's ``select_on`` value so far (padded with +inf to ``epochs``)."""
+    padded = [*values, *[np.inf] * (epochs - len(values))]
+    return {"params": params, "epoch": np.asarray(epoch), "values": np.asarray(padded)}
+
+
+def _select(selection: dict, params, consts, graphdef, select_on, epoch: int) -> dict:
+    """Evaluate ``select_on`` after ``epoch`` and keep these parameters if it is the lowest."""
+    value = float(select_on(nnx.merge(graphdef, params, consts)))
+    values = np.asarray(selection["values"]).copy()
+    values[epoch - 1] = value
+    best = int(selection["epoch"])
+    if best == 0 or value < values[best - 1]:
+        return {"params": params, "epoch": np.asarray(epoch), "values": values}
+    return {**selection, "values": values}
 
 
 def _progress(params, opt_state, history, epochs, steps_done, rng, seconds) -> dict:
