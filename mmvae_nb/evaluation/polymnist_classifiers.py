@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from flax import nnx
@@ -35,12 +34,15 @@ class PolyMNISTClassifier(nnx.Module):
         self.out = nnx.Linear(128, 10 * heads, rngs=rngs)
         self.heads = heads
 
-    def __call__(self, x):
+    def features(self, x):
+        """The 128 hidden features (before dropout): the FID feature space (``fid``)."""
         h = x.reshape(-1, *IMAGE_SHAPE)
         for conv in self.convs:
             h = jax.nn.relu(conv(h))
-        h = self.dropout(jax.nn.relu(self.hidden(h.reshape(h.shape[0], -1))))
-        return self.out(h).reshape(-1, self.heads, 10)
+        return jax.nn.relu(self.hidden(h.reshape(h.shape[0], -1)))
+
+    def __call__(self, x):
+        return self.out(self.dropout(self.features(x))).reshape(-1, self.heads, 10)
 
 
 @dataclass
@@ -143,6 +145,16 @@ def accuracy_table(classifiers: list[ModalityClassifier], dataset: str) -> pd.Da
     return pd.DataFrame(rows, columns=["dataset", "modality", "digit", "test_accuracy"])
 
 
-def classify(classifiers: list[ModalityClassifier], m: int, images) -> jnp.ndarray:
-    """(n, heads) digits classifier m reads in flat images of modality m."""
-    return classifiers[m].predict(images)
+@nnx.jit
+def _features(model, x):
+    return model.features(x)
+
+
+def features(classifier: ModalityClassifier, images, batch_size: int = 1000) -> np.ndarray:
+    """(n, 128) hidden features of flat images (the FID feature space)."""
+    classifier.model.eval()
+    x = np.asarray(images, np.float32)
+    chunks = [
+        _features(classifier.model, x[i : i + batch_size]) for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate([np.asarray(c) for c in chunks])

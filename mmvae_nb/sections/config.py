@@ -530,3 +530,119 @@ MNIST_SVHN_TEXT = {
         particles_per_chunk=4,
     ),
 }
+
+
+# --------------------------------------------------------------------------------------------
+# The relational model on PolyMNIST (Sutter & Vogt, Section 5; notebook 05)
+@dataclass(frozen=True)
+class PolyMNISTData:
+    train_size: int  # tuples of the training split (<= 60,000)
+    test_size: int  # tuples of the test split (<= 10,000)
+
+
+@dataclass(frozen=True)
+class RelationalModel:
+    """The seed paper gives no sizes ("the same architectures and capacities for encoder and
+    decoder in all experiments, as well as the latent space dimensionalities")."""
+
+    subspace_dim: int  # mrVAE's D: every subspace S_A holds up to D coordinates
+    latent_dim: int  # the shared latent of the one-latent-space models (MoPoE, SumPooling, ...)
+    private_dim: int  # private latent per modality of the permutation-equivariant rows
+    relation_hidden: int  # width of mrVAE's r networks (eq. 34-38)
+    pooling_hidden: int  # width of SumPooling / SelfAttention
+    temperature: float  # Gumbel-softmax and NeuralSort temperature (straight-through)
+
+
+@dataclass(frozen=True)
+class RelationalTraining(Training):
+    final_learning_rate: float = 1e-4  # end of a cosine decay
+    warmup_steps: int = 0
+    repetitions: int = 1  # seeds per configuration
+
+
+@dataclass(frozen=True)
+class RelationalEvaluation:
+    classifier_epochs: int
+    eval_size: int  # test tuples for coherence, FID and the subspace sizes
+    selection_size: int  # test tuples of the test loss that selects the epoch (App. E.3)
+
+
+@dataclass(frozen=True)
+class RelationalGrid:
+    rows: tuple[str, ...]  # ``sections.relational.ROWS``
+    variants: tuple[str, ...]  # "vanilla", "extended"
+
+
+@dataclass(frozen=True)
+class RelationalConfig(SectionConfig):
+    data: PolyMNISTData
+    model: RelationalModel
+    training: RelationalTraining
+    evaluation: RelationalEvaluation
+    grid: RelationalGrid
+
+
+RELATIONAL_PAPER = RelationalConfig(
+    PolyMNISTData(train_size=60_000, test_size=10_000),
+    # MoPoE's PolyMNIST latent is 512; mrVAE's 31 subspaces of 16 hold 496 coordinates
+    RelationalModel(
+        subspace_dim=16,
+        latent_dim=512,
+        private_dim=32,
+        relation_hidden=64,
+        pooling_hidden=256,
+        temperature=0.5,
+    ),
+    # MoPoE's PolyMNIST settings (Sutter et al. 2021): Adam 5e-4, batch 256, 300 epochs
+    RelationalTraining(
+        epochs=300,
+        batch_size=256,
+        learning_rate=5e-4,
+        clip_value=1e6,
+        final_learning_rate=5e-4,
+    ),
+    RelationalEvaluation(classifier_epochs=20, eval_size=10_000, selection_size=2_000),
+    RelationalGrid(
+        rows=("mrVAE", "MoPoE", "MoPoE (our bound)", "SumPooling", "SumPooling (private)"),
+        variants=("vanilla", "extended"),
+    ),
+)
+RELATIONAL = {
+    "paper": RELATIONAL_PAPER,
+    # quick: 10,000 / 2,000 tuples, 3 epochs of batch 128, small latents; the rows the seed
+    # compares and one permutation-invariant row with private latents
+    "quick": RELATIONAL_PAPER.replace(
+        train_size=10_000,
+        test_size=2_000,
+        subspace_dim=8,
+        latent_dim=64,
+        private_dim=8,
+        pooling_hidden=128,
+        epochs=3,
+        batch_size=128,
+        learning_rate=1e-3,
+        final_learning_rate=2e-4,
+        warmup_steps=50,
+        classifier_epochs=4,
+        eval_size=1000,
+        selection_size=500,
+        rows=("mrVAE", "MoPoE", "SumPooling (private)"),
+    ),
+    "smoke": RELATIONAL_PAPER.replace(
+        train_size=600,
+        test_size=200,
+        subspace_dim=4,
+        latent_dim=16,
+        private_dim=4,
+        relation_hidden=16,
+        pooling_hidden=32,
+        epochs=1,
+        batch_size=100,
+        learning_rate=1e-3,
+        final_learning_rate=1e-3,
+        classifier_epochs=1,
+        eval_size=200,
+        selection_size=100,
+        rows=("mrVAE", "MoPoE", "SumPooling (private)"),
+    ),
+}
