@@ -2,7 +2,7 @@
 #   make quick       all notebooks, reduced sizes, CPU, minutes        (PROFILE=quick)
 #   make reproduce   every training as a job (launch.py), then the notebooks (PROFILE=paper)
 #   make test        pytest in parallel + every notebook in the smoke profile
-#   make linear|aux_label|five_modalities|mnist_svhn_text PROFILE=...   one section
+#   make linear|aux_label|five_modalities|mnist_svhn_text|relational PROFILE=...   one section
 #   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist
 #   make bench       throughput benchmarks (bench-torch: side by side with PyTorch)
 SHELL := /bin/bash
@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed-stamp
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text sections scorecard bench bench-paper-time bench-torch lint strip clean help
+.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help
 
 help:
 	@sed -n '1,9p' Makefile
@@ -52,12 +52,16 @@ build/%/03_five_modalities.ipynb: notebooks/03_five_modalities.ipynb $(SOURCES) 
 build/%/04_mnist_svhn_text.ipynb: notebooks/04_mnist_svhn_text.ipynb $(SOURCES) $(STAMP)
 	$(call RUN_NOTEBOOK,mnist_svhn_text)
 
+build/%/05_relational.ipynb: notebooks/05_relational.ipynb $(SOURCES) $(STAMP)
+	$(call RUN_NOTEBOOK,relational)
+
 linear: build/$(PROFILE)/01_linear.ipynb
 aux_label: build/$(PROFILE)/02_auxiliary_label.ipynb
 five_modalities: build/$(PROFILE)/03_five_modalities.ipynb
 mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
+relational: build/$(PROFILE)/05_relational.ipynb
 # the longest section first, so that `make -j2` keeps both lanes busy
-sections: mnist_svhn_text linear aux_label five_modalities
+sections: mnist_svhn_text linear aux_label five_modalities relational
 
 # quick runs one notebook per two CPU cores at a time (QUICK_JOBS; one on a 2-core machine):
 # a quick training keeps about 1.4 cores busy. On 2 cores two notebooks at a time gained

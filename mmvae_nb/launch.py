@@ -42,19 +42,19 @@ import pandas as pd
 from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
 
-SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text")
+SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text", "relational")
 STATUSES = ("running", "done", "diverged", "failed")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One training: a section of a profile, its setting (linear: dense, sparse or
-    equivariant), the run and, for MNIST-SVHN-Text, the repetition."""
+    """One training: a section of a profile, its setting (linear: dense or sparse; relational:
+    vanilla or extended PolyMNIST), the run and, for MNIST-SVHN-Text, the repetition."""
 
     section: str
     profile: str
     run: Run
-    setting: str = ""
+    setting: str = ""  # linear: dense / sparse; relational: the PolyMNIST variant
     repetition: int = 0
     seed: int = 0
 
@@ -81,6 +81,10 @@ def section_object(section: str, profile: str, seed: int, setting: str):
         from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
 
         return MSTExperiment(profile, seed)
+    if section == "relational":
+        from mmvae_nb.sections.relational import RelationalExperiment
+
+        return RelationalExperiment(profile, setting, seed, progress=False)
     from mmvae_nb.sections.identifiable import IdentifiableExperiment
 
     return IdentifiableExperiment(section, profile, seed)
@@ -113,6 +117,12 @@ def jobs(sections: Sequence[str], profile: str, seed: int = 0) -> list[Job]:
                 for r in setup.grid()
                 for k in repetitions
             ]
+        elif section == "relational":
+            from mmvae_nb.sections.config import RELATIONAL
+
+            for variant in RELATIONAL[profile].grid.variants:
+                grid = section_object(section, profile, seed, variant).grid()
+                out += [Job(section, profile, r, variant, seed=seed) for r in grid]
         else:
             grid = section_object(section, profile, seed, "").grid()
             out += [Job(section, profile, r, seed=seed) for r in grid]

@@ -27,6 +27,7 @@ SMOKE_GRIDS = {
         "bounds": ["ours"],
     },
     "04_mnist_svhn_text": {"bounds": ["ours"]},
+    "05_relational": {},
 }
 
 
@@ -145,6 +146,10 @@ COMMAND_LINE = {
         )
     },
     "03_five_modalities": {"etas": (0.5, (0.5,)), "rows": ('[["MoE", "gmm"]]', (("MoE", "gmm"),))},
+    "05_relational": {
+        "rows": ('["mrVAE", "MoPoE"]', ("mrVAE", "MoPoE")),
+        "variants": ("extended", ("extended",)),
+    },
     "04_mnist_svhn_text": {
         "rows": ('["PoE"]', ("PoE",)),
         "private_rows": ("[SumPooling]", ("SumPooling",)),

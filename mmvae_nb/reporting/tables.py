@@ -59,9 +59,9 @@ def paper_table(name: str) -> pd.DataFrame:
 
 def table_spec(name: str) -> TableSpec:
     """The ``TableSpec`` of paper table ``name`` from the sections' ``TABLES``."""
-    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text
+    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text, relational
 
-    for section in (linear, identifiable, mnist_svhn_text):
+    for section in (linear, identifiable, mnist_svhn_text, relational):
         if name in section.TABLES:
             return section.TABLES[name]
     raise ValueError(f"no section makes a table named {name!r}")

@@ -315,7 +315,6 @@ class RelationalExperiment(Section):
             **keys,
         )
 
-
     def run(self, run: Run, *, force_retrain=False, progress=True) -> pd.DataFrame:
         """Train and evaluate one run -> tidy rows with its training time and final loss."""
         trained = self.train(run, force_retrain=force_retrain, progress=progress)
