@@ -11,7 +11,8 @@ replica count, for about ``--steps`` steps, twice, and the second, compiled, run
 seconds per step times the paper's steps is the projection; the training's compilation and
 evaluation are not in it.
 
-The MNIST-SVHN-Text trainings are timed on the offline stand-in SVHN images (a step costs the
+The relational trainings are timed on one epoch of ``MST_STEPS`` batches (the time includes
+the end-of-epoch test loss on one batch that selects the model). The MNIST-SVHN-Text trainings are timed on the offline stand-in SVHN images (a step costs the
 same on any images of the shape); the paper's triple count is 20 matchings per label of
 min(#MNIST, #SVHN) images of that label (``mnist_svhn_text.pair_indices``), with the label counts
 of the real SVHN training split (``street_numbers.SVHN_CLASS_COUNTS``, which the stand-in
@@ -40,6 +41,7 @@ from mmvae_nb.sections.section import Run
 from mmvae_nb.training.streaming import steps_per_epoch
 
 RESULTS = Path(__file__).parent / "results" / "paper_time.csv"
+MST_STEPS = 20  # MNIST-SVHN-Text steps timed (the 6,000 stand-in triples hold 24 batches)
 
 
 def paper_mst_triples(dups: int = 20, max_per_label: int = 10_000) -> int:
@@ -68,8 +70,11 @@ def paper_steps(job: Job) -> int:
         return config.training.epochs * steps_per_epoch(
             paper_mst_triples(), config.training.batch_size
         )
-    section = _section(job.section, job.setting, {})
-    config = section.config
+    config = _section(job.section, job.setting, {}).config
+    if job.section == "relational":
+        return config.training.epochs * steps_per_epoch(
+            config.data.train_size, config.training.batch_size
+        )
     return config.training.epochs * (config.data.n_train // config.training.batch_size)
 
 
@@ -82,6 +87,10 @@ def _section(section: str, setting: str, overrides: dict):
         from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
 
         return MSTExperiment("paper", 0, overrides)
+    if section == "relational":
+        from mmvae_nb.sections.relational import RelationalExperiment
+
+        return RelationalExperiment("paper", setting, 0, overrides, progress=False)
     from mmvae_nb.sections.identifiable import IdentifiableExperiment
 
     return IdentifiableExperiment(section, "paper", 0, overrides)
@@ -92,6 +101,7 @@ def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
     timed and the replicas trained together."""
     if job.section == "mnist_svhn_text":
         batch = _section(job.section, "", {}).config.training.batch_size
+        steps = min(steps, MST_STEPS)  # a step takes about half a second on this CPU
         overrides = {
             "svhn": "standin",
             "svhn_size": 6000,
@@ -100,6 +110,12 @@ def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
             "train_size": batch * steps,
             "epochs": 1,
         }
+    elif job.section == "relational":
+        batch = _section(job.section, job.setting, {}).config.training.batch_size
+        steps = min(steps, MST_STEPS)
+        # one epoch of ``steps`` batches; the test loss that selects the epoch runs on one batch
+        overrides = {"train_size": batch * steps, "test_size": batch, "selection_size": batch}
+        overrides["epochs"] = 1
     else:
         paper = _section(job.section, job.setting, {}).config
         per_epoch = paper.data.n_train // paper.training.batch_size
@@ -107,7 +123,7 @@ def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
     section = _section(job.section, job.setting, overrides)
     timed = _train(section, job.run)  # compiles (and is discarded)
     timed = _train(section, job.run)
-    if job.section == "mnist_svhn_text":
+    if job.section in ("mnist_svhn_text", "relational"):
         taken = steps
     else:
         cfg = section.config
@@ -123,12 +139,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
     parser.add_argument("--steps", type=int, default=100, help="steps timed per cost class")
+    parser.add_argument(
+        "--report", action="store_true", help="print the README table from the CSV; train nothing"
+    )
     args = parser.parse_args()
 
     classes: dict[str, list[Job]] = {}
     for job in jobs(args.sections, "paper"):
         classes.setdefault(cost_class(job), []).append(job)
     measured = pd.read_csv(RESULTS).to_dict("records") if RESULTS.exists() else []
+    if args.report:
+        print(report(projection(measured, classes), classes))
+        return
     known = {r["cost_class"] for r in measured}
     for label in round_robin(classes):
         members = classes[label]
@@ -180,6 +202,35 @@ def projection(measured: list[dict], classes: dict[str, list[Job]]) -> pd.DataFr
     table["projected_cpu_hours_per_training"] = per_training
     table["projected_cpu_hours"] = per_training * table["trainings"]
     return table
+
+
+def report(table: pd.DataFrame, classes: dict[str, list[Job]]) -> str:
+    """Markdown: per section, trainings, steps per training, measured CPU seconds per step
+    (range over the measured classes) and the projected CPU hours per training and in total;
+    classes not measured are projected at their section's median measured cost (counted)."""
+    lines = [
+        "| section | trainings | steps per training | CPU s/step (measured classes) "
+        "| projected CPU h per training | projected CPU h in total | classes measured |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for section in dict.fromkeys(jobs_[0].section for jobs_ in classes.values()):
+        labels = [c for c, members in classes.items() if members[0].section == section]
+        rows = table[table["cost_class"].isin(labels)]
+        if rows.empty:
+            continue
+        trainings = sum(len(classes[c]) for c in labels)
+        missing = sum(len(classes[c]) for c in labels if c not in set(rows["cost_class"]))
+        per_training = rows["projected_cpu_hours_per_training"]
+        total = rows["projected_cpu_hours"].sum() + missing * per_training.median()
+        steps = sorted({paper_steps(classes[c][0]) for c in labels})
+        step_text = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,}-{steps[-1]:,}"
+        seconds = rows["cpu_seconds_per_step"]
+        lines.append(
+            f"| {section} | {trainings} | {step_text} | {seconds.min():.3g}-{seconds.max():.3g} "
+            f"| {per_training.min():.3g}-{per_training.max():.3g} | {total:,.0f} "
+            f"| {len(rows)} of {len(labels)} |"
+        )
+    return "\n".join(lines)
 
 
 def write(table: pd.DataFrame) -> None:
