@@ -11,12 +11,13 @@ replica count, for about ``--steps`` steps, twice, and the second, compiled, run
 seconds per step times the paper's steps is the projection; the training's compilation and
 evaluation are not in it.
 
-The relational trainings are timed on one epoch of ``MST_STEPS`` batches (the time includes
-the end-of-epoch test loss on one batch that selects the model). The MNIST-SVHN-Text trainings are timed on the offline stand-in SVHN images (a step costs the
-same on any images of the shape); the paper's triple count is 20 matchings per label of
-min(#MNIST, #SVHN) images of that label (``mnist_svhn_text.pair_indices``), with the label counts
-of the real SVHN training split (``street_numbers.SVHN_CLASS_COUNTS``, which the stand-in
-follows), since the real files cannot be downloaded here.
+The relational trainings are timed on one epoch of ``MST_STEPS`` batches (the time includes the
+end-of-epoch test loss on one batch that selects the model). The MNIST-SVHN-Text trainings are
+timed on the offline stand-in SVHN images (a step costs the same on any images of the shape);
+the paper's triple count is 20 matchings per label of min(#MNIST, #SVHN) images of that label
+(``mnist_svhn_text.pair_indices``), with the label counts of the real SVHN training split
+(``street_numbers.SVHN_CLASS_COUNTS``, which the stand-in follows), since the real files cannot
+be downloaded here.
 
 Output: ``benchmarks/results/paper_time.csv`` (one row per cost class, rewritten after each, and
 read back: a second run measures only the classes that are missing) and the printed per-section

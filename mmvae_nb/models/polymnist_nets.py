@@ -4,10 +4,11 @@ The seed paper states only that every model uses "the same architectures and cap
 encoder and decoder"; **choice**: a MoPoE-style convolutional pair for 28 x 28 x 3 images, on
 flat (B, 2352) HWC pixels in [0, 1]:
 
-* encoder: Conv(32, 4, 2) 28 -> 14, Conv(64, 4, 2) 14 -> 7 (SAME, ReLU), Flatten, Dense -> D_E;
-* decoder: Dense D_I -> 7 x 7 x 64 (ReLU), tConv(32, 4, 2) -> 14 (ReLU), tConv(3, 4, 2) -> 28,
+* encoder: Conv(a, 4, 2) 28 -> 14, Conv(b, 4, 2) 14 -> 7 (SAME, ReLU), Flatten, Dense -> D_E;
+* decoder: Dense D_I -> 7 x 7 x b (ReLU), tConv(a, 4, 2) -> 14 (ReLU), tConv(3, 4, 2) -> 28,
   sigmoid mean; Laplace likelihood with a learned per-pixel log-scale (as MoPoE's PolyMNIST and
-  this project's MNIST-SVHN-Text image decoders).
+  this project's MNIST-SVHN-Text image decoders); (a, b) = (32, 64) (``CHANNELS``) unless a
+  profile sets smaller widths.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from mmvae_nb.models.mst_nets import _flat_batch, _LaplaceImageDecoder
 NUM_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
 
 
+CHANNELS = (32, 64)  # the convolutions' widths (a profile may make them smaller)
+
+
 class PolyMNISTEncoder(nnx.Module):
-    def __init__(self, out_dim: int, *, rngs: nnx.Rngs):
-        self.convs = nnx.List([StridedConv(3, 32, rngs=rngs), StridedConv(32, 64, rngs=rngs)])
-        self.head = nnx.Linear(7 * 7 * 64, out_dim, rngs=rngs)
+    def __init__(self, out_dim: int, *, rngs: nnx.Rngs, channels=CHANNELS):
+        a, b = channels
+        self.convs = nnx.List([StridedConv(3, a, rngs=rngs), StridedConv(a, b, rngs=rngs)])
+        self.head = nnx.Linear(7 * 7 * b, out_dim, rngs=rngs)
 
     def __call__(self, x):
         lead = x.shape[:-1]
@@ -36,13 +41,15 @@ class PolyMNISTEncoder(nnx.Module):
 
 
 class PolyMNISTDecoder(_LaplaceImageDecoder):
-    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs):
-        self.dense = nnx.Linear(latent_dim, 7 * 7 * 64, rngs=rngs)
-        self.ups = nnx.List([ConvTranspose2x(64, 32, rngs=rngs), ConvTranspose2x(32, 3, rngs=rngs)])
+    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, channels=CHANNELS):
+        a, b = channels
+        self.dense = nnx.Linear(latent_dim, 7 * 7 * b, rngs=rngs)
+        self.ups = nnx.List([ConvTranspose2x(b, a, rngs=rngs), ConvTranspose2x(a, 3, rngs=rngs)])
         self._init_scale(NUM_PIXELS)
+        self.width = b
 
     def mean(self, z):
         flat, lead = _flat_batch(z)
-        h = jax.nn.relu(self.dense(flat)).reshape(-1, 7, 7, 64)
+        h = jax.nn.relu(self.dense(flat)).reshape(-1, 7, 7, self.width)
         h = self.ups[1](jax.nn.relu(self.ups[0](h)))
         return jax.nn.sigmoid(h).reshape(*lead, NUM_PIXELS)

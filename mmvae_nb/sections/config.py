@@ -551,6 +551,7 @@ class RelationalModel:
     relation_hidden: int  # width of mrVAE's r networks (eq. 34-38)
     pooling_hidden: int  # width of SumPooling / SelfAttention
     temperature: float  # Gumbel-softmax and NeuralSort temperature (straight-through)
+    conv_channels: tuple[int, int] = (32, 64)  # widths of the encoders' / decoders' convolutions
 
 
 @dataclass(frozen=True)

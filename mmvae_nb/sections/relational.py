@@ -99,12 +99,14 @@ def make_relational_model(row: str, config, *, rngs: nnx.Rngs):
     if row not in ROWS:
         raise ValueError(f"unknown relational row {row!r}; choose one of {list(ROWS)}")
     spec, m = ROWS[row], NUM_MODALITIES
+    encoder = partial(PolyMNISTEncoder, channels=config.conv_channels)
+    decoder = partial(PolyMNISTDecoder, channels=config.conv_channels)
     if spec.aggregation == MRVAE:
         d = config.subspace_dim
         decoder_dim = d * 2 ** (m - 1)
         return RelationalVAE(
-            [PolyMNISTEncoder(2 * d, rngs=rngs) for _ in range(m)],
-            [PolyMNISTDecoder(decoder_dim, rngs=rngs) for _ in range(m)],
+            [encoder(2 * d, rngs=rngs) for _ in range(m)],
+            [decoder(decoder_dim, rngs=rngs) for _ in range(m)],
             d,
             rngs=rngs,
             hidden=config.relation_hidden,
@@ -123,8 +125,8 @@ def make_relational_model(row: str, config, *, rngs: nnx.Rngs):
         embedding_dim=embedding,
         aggregator_options=options,
         private_latent_dim=private,
-        encoders=[PolyMNISTEncoder] * m,
-        decoders=[PolyMNISTDecoder] * m,
+        encoders=[encoder] * m,
+        decoders=[decoder] * m,
     )
 
 
