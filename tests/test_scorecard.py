@@ -55,6 +55,7 @@ def test_the_scorecard_reads_the_sections_claim_registries():
         identifiable_claims,
         linear_claims,
         mnist_svhn_text_claims,
+        relational_claims,
     )
 
     claims = scorecard.paper_claims()
@@ -63,6 +64,7 @@ def test_the_scorecard_reads_the_sections_claim_registries():
         *identifiable_claims.CLAIMS,
         *mnist_svhn_text_claims.CLAIMS,
         *conclusion_claims.CLAIMS,
+        *relational_claims.CLAIMS,
     ]
     assert len({c.id for c in claims}) == len(claims)  # ids are unique
 
