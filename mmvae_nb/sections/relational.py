@@ -41,6 +41,7 @@ from mmvae_nb.data.polymnist import (
     make_polymnist,
     shared_subsets,
 )
+from mmvae_nb.evaluation.coherence import vae_generator
 from mmvae_nb.evaluation.fid import frechet_distance
 from mmvae_nb.evaluation.polymnist_classifiers import (
     HEADS,
@@ -143,12 +144,23 @@ def _objective(model, xs, key, bound):
     return jnp.mean(get_bound(bound)(model, xs, present, key))
 
 
+def _check_rows(names) -> None:
+    unknown = sorted(set(names) - set(ROWS))
+    if unknown:
+        raise ValueError(f"unknown relational rows {unknown}; choose from {list(ROWS)}")
+
+
 @nnx.jit
-def _generate(model, xs, inputs, key):
+def _relational_generate(model, xs, inputs, key):
+    return model.generate(xs, inputs, key)
+
+
+def _generator(model):
+    """``generate(xs, mask, key)`` -> every decoder's mean: mrVAE's own, or the multi-modal
+    VAE's (``coherence.vae_generator``)."""
     if isinstance(model, RelationalVAE):
-        return model.generate(xs, inputs, key)
-    z = model.encode(model.embed(xs, inputs), inputs).sample(key)
-    return [dec.mean(model.decoder_latents(z, s)) for s, dec in enumerate(model.decoders)]
+        return lambda xs, inputs, key: _relational_generate(model, xs, inputs, key)
+    return vae_generator(model)
 
 
 @nnx.jit
@@ -180,9 +192,7 @@ class RelationalExperiment(Section):
     def __post_init__(self):
         check_variant(self.variant)
         self.config = profile_config(RELATIONAL, self.profile, **self.overrides)
-        unknown = sorted(set(self.config.grid.rows) - set(ROWS))
-        if unknown:
-            raise ValueError(f"unknown relational rows {unknown}; choose from {list(ROWS)}")
+        _check_rows(self.config.grid.rows)
 
     # ------------------------------------------------------------------ data
     @cached_property
@@ -223,9 +233,7 @@ class RelationalExperiment(Section):
     def grid(self, rows=None) -> list[Run]:
         """The rows of the profile (``config.grid.rows``) or the given ones, as runs."""
         names = self.config.grid.rows if rows is None else rows
-        unknown = sorted(set(names) - set(ROWS))
-        if unknown:
-            raise ValueError(f"unknown relational rows {unknown}; choose from {list(ROWS)}")
+        _check_rows(names)
         return [ROWS[name].run for name in names]
 
     def test_loss(self, bound: str, model) -> float:
@@ -262,9 +270,10 @@ class RelationalExperiment(Section):
         """Every modality's decoder mean given the modalities ``subset`` of the evaluation
         tuples (flat images)."""
         out = [[] for _ in range(NUM_MODALITIES)]
+        generate = _generator(model)
         for i, xs in enumerate(_batches(self.evaluation_data, self.batch_size_eval)):
             inputs = jnp.zeros((xs[0].shape[0], NUM_MODALITIES), bool).at[:, list(subset)].set(True)
-            for m, x in enumerate(_generate(model, xs, inputs, jax.random.fold_in(key, i))):
+            for m, x in enumerate(generate(xs, inputs, jax.random.fold_in(key, i))):
                 out[m].append(np.asarray(x))
         return [np.concatenate(parts) for parts in out]
 
