@@ -205,3 +205,39 @@ def test_model_selection_returns_the_epoch_with_the_lowest_value_and_survives_a_
     resumed = run(_Stream(), tmp_path / "killed", resumed_selector, seconds=0)
     assert resumed.selection == trained.selection
     _same(resumed, trained)
+
+
+def test_kl_annealing_scales_the_kl_weight_and_a_resumed_run_continues_its_schedule(tmp_path):
+    from mmvae_nb.training.streaming import kl_annealing, train_streaming
+
+    assert [kl_annealing(t, 4) for t in (0, 2, 4, 9)] == [0.0, 0.5, 1.0, 1.0]
+    assert kl_annealing(0, 0) == 1.0
+
+    def make(key):
+        return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(8,))
+
+    def run(beta, warmup, cache=None, data=None, seconds=None):
+        return train_streaming(
+            make,
+            data or _Stream(),
+            TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2, beta=beta),
+            kl_warmup_steps=warmup,
+            cache_key="k" if cache else None,
+            cache_dir=cache,
+            progress=False,
+            checkpoint_seconds=seconds,
+        )
+
+    def params(trained):
+        return jax.tree.leaves(jax.tree.map(np.asarray, nnx.state(trained.model(0), nnx.Param)))
+
+    # a warm-up much longer than the run keeps the KL weight near 0, as a tiny constant beta
+    for a, b in zip(params(run(1.0, 10**9)), params(run(1e-9, 0))):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    annealed = run(1.0, 10)
+    assert any(not np.allclose(a, b) for a, b in zip(params(annealed), params(run(1.0, 0))))
+    with pytest.raises(KeyboardInterrupt):
+        run(1.0, 10, tmp_path, _Stream(kill_at=3), seconds=0)
+    _same(run(1.0, 10, tmp_path, seconds=0), annealed)
+    with pytest.raises(ValueError, match="kl_warmup_steps"):
+        run(1.0, -1)

@@ -558,6 +558,9 @@ class RelationalModel:
 class RelationalTraining(Training):
     final_learning_rate: float = 1e-4  # end of a cosine decay
     warmup_steps: int = 0
+    # KL annealing over the first steps (neither paper; ``train_streaming``): without it the
+    # quick trainings collapse to the prior (``benchmarks/diagnose_collapse.py``)
+    kl_warmup_steps: int = 0
     repetitions: int = 1  # seeds per configuration
 
 
@@ -610,8 +613,10 @@ RELATIONAL_PAPER = RelationalConfig(
 )
 RELATIONAL = {
     "paper": RELATIONAL_PAPER,
-    # quick: 10,000 / 2,000 tuples, 3 epochs of batch 128, small latents; the rows the seed
-    # compares and one permutation-invariant row with private latents
+    # quick: 10,000 / 2,000 tuples, 5 epochs of batch 128 (390 steps), small latents, the KL
+    # weight raised over the first 150 steps (without it every row collapses to the prior:
+    # benchmarks/results/diagnose_collapse_quick.txt); the rows the seed compares and one
+    # permutation-invariant row with private latents
     "quick": RELATIONAL_PAPER.replace(
         train_size=10_000,
         test_size=2_000,
@@ -619,11 +624,12 @@ RELATIONAL = {
         latent_dim=64,
         private_dim=8,
         pooling_hidden=128,
-        epochs=3,
+        epochs=5,
         batch_size=128,
         learning_rate=1e-3,
         final_learning_rate=2e-4,
         warmup_steps=50,
+        kl_warmup_steps=150,
         classifier_epochs=4,
         eval_size=1000,
         selection_size=500,
@@ -641,6 +647,7 @@ RELATIONAL = {
         batch_size=100,
         learning_rate=1e-3,
         final_learning_rate=1e-3,
+        kl_warmup_steps=3,
         classifier_epochs=1,
         eval_size=200,
         selection_size=100,

@@ -258,6 +258,7 @@ class RelationalExperiment(Section):
             config,
             final_learning_rate=cfg.training.final_learning_rate,
             warmup_steps=cfg.training.warmup_steps,
+            kl_warmup_steps=cfg.training.kl_warmup_steps,
             cache_key=key,
             force_retrain=force_retrain or self.force_retrain,
             progress=progress and self.progress,

@@ -56,6 +56,7 @@ def train_streaming(
     *,
     final_learning_rate: float | None = None,
     warmup_steps: int = 0,
+    kl_warmup_steps: int = 0,
     cache_key: str | None = None,
     cache_dir: Path | None = None,
     force_retrain: bool = False,
@@ -78,9 +79,17 @@ def train_streaming(
     loss) and the parameters of the epoch where it was lowest are returned instead of the last
     ones (model selection; the relational paper's App. E.3); the values and the selected epoch
     are kept in ``TrainedModels.selection`` (and in the cache and the checkpoints).
+
+    ``kl_warmup_steps`` > 0 (KL annealing, Bowman et al. 2016; in neither paper) multiplies
+    ``config.beta`` by min(1, t / kl_warmup_steps) at step t: Adam's first steps otherwise drive
+    the encoders to the prior before the decoders read the latent (posterior collapse; the
+    evidence for PolyMNIST is ``benchmarks/diagnose_collapse.py``). Only the trained objective
+    is annealed: the bound at beta is what the selection and the tables evaluate.
     """
     if np.ndim(config.beta):
         raise ValueError("train_streaming trains one model: beta must be a single float")
+    if kl_warmup_steps < 0:
+        raise ValueError(f"kl_warmup_steps={kl_warmup_steps} must be >= 0")
     if config.batch_size > len(data):
         raise ValueError(f"batch_size={config.batch_size} exceeds the {len(data)} examples")
     final_learning_rate = final_learning_rate or config.learning_rate
@@ -109,7 +118,6 @@ def train_streaming(
         )
     )
     rng = np.random.default_rng(config.seed)
-    beta = jnp.float32(config.beta)
     progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
     if select_on is not None:
         progress_state["selection"] = _selection(params, [], config.epochs)
@@ -132,6 +140,7 @@ def train_streaming(
                     continue
                 present = jnp.ones((len(xs[0]), len(xs)), bool)
                 key = jax.random.fold_in(key_run, taken)
+                beta = jnp.float32(config.beta * kl_annealing(taken, kl_warmup_steps))
                 params, opt_state, loss = step(params, opt_state, consts, xs, present, key, beta)
                 losses.append(loss)
                 taken += 1
@@ -166,6 +175,11 @@ def train_streaming(
     if checkpoint is not None:
         checkpoint.remove()
     return trained
+
+
+def kl_annealing(step: int, warmup_steps: int) -> float:
+    """The KL weight's factor at ``step``: min(1, step / warmup_steps), 1 without warm-up."""
+    return min(1.0, step / warmup_steps) if warmup_steps else 1.0
 
 
 def _selection(params, values, epochs: int, epoch: int = 0) -> dict:
