@@ -19,20 +19,21 @@ steps, on 250 fixed test tuples with every modality present:
 Nothing is asserted; the output is the evidence for the quick profile's ``kl_warmup_steps``
 (``benchmarks/results/diagnose_collapse_quick.txt``): with the full KL weight from the first
 step the posteriors reach the prior (active 0, std 1) within about 25 Adam steps, before any
-decoder reads its latent, and never leave it; with the weight raised over the first steps the
-latents stay active after it reaches 1.
+decoder reads its latent, and never leave it; with the weight raised over the first steps
+MoPoE's latents stay active after it reaches 1 (64 of 64 at step 300) and mrVAE keeps about 15
+coordinates active. Active latents are not yet a learned digit: at the quick profile the
+coherence of the generated digit is still at chance.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from diagnosis_cli import diagnosis_parser, profile_overrides
 from flax import nnx
 
 from mmvae_nb.models.relational import RelationalVAE
@@ -57,7 +58,7 @@ def posterior(model, xs):
     return q.mean[:, -1], q.var[:, -1]  # the last component: every modality (or the only one)
 
 
-@functools.partial(nnx.jit)
+@nnx.jit
 def diagnostics(model, xs):
     mean, var = posterior(model, xs)
     active = jnp.var(mean, axis=0) > 1e-2
@@ -118,21 +119,12 @@ def run(row: str, steps: int, every: int, setup: RelationalExperiment) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", nargs="+", default=["MoPoE", "mrVAE"])
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--every", type=int, default=25)
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--variant", default="vanilla")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        default=[],
-        metavar="NAME=VALUE",
-        help="profile settings to replace, e.g. kl_warmup_steps=0 learning_rate=3e-4",
+    parser = diagnosis_parser(
+        __doc__, ["MoPoE", "mrVAE"], 300, 25, "kl_warmup_steps=0 learning_rate=3e-4"
     )
+    parser.add_argument("--variant", default="vanilla")
     args = parser.parse_args()
-    overrides = {name: json.loads(value) for name, value in (a.split("=", 1) for a in args.set)}
+    overrides = profile_overrides(args.set)
     setup = RelationalExperiment(args.profile, args.variant, overrides=overrides, progress=False)
     for row in args.rows:
         run(row, args.steps, args.every, setup)

@@ -27,14 +27,13 @@ step bound like MNIST's.
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from diagnosis_cli import diagnosis_parser, profile_overrides
 from flax import nnx
 
 from mmvae_nb.sections.mnist_svhn_text import MSTExperiment, make_mst_model
@@ -114,20 +113,11 @@ def run(row: str, steps: int, every: int, setup: MSTExperiment) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", nargs="+", default=["PoE", "SumPooling"])
-    parser.add_argument("--steps", type=int, default=240)
-    parser.add_argument("--every", type=int, default=20)
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        default=[],
-        metavar="NAME=VALUE",
-        help="profile settings to replace, e.g. batch_size=250 epochs=2 warmup_steps=0",
+    parser = diagnosis_parser(
+        __doc__, ["PoE", "SumPooling"], 240, 20, "batch_size=250 epochs=2 warmup_steps=0"
     )
     args = parser.parse_args()
-    overrides = {name: json.loads(value) for name, value in (a.split("=", 1) for a in args.set)}
+    overrides = profile_overrides(args.set)
     setup = MSTExperiment(args.profile, 0, overrides, progress=False)
     for row in args.rows:
         run(row, args.steps, args.every, setup)
