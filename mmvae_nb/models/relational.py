@@ -25,6 +25,14 @@ the paper leaves open marked **choice**:
   choose, by Gumbel-perturbed NeuralSort (``relaxations.gumbel_top_k_st``), which of modality j's
   D encoder factors enter u_A, in order: the r-th chosen factor of every j in A is an expert on
   u_A's coordinate r. Prior: uniform ordered selections; posterior: Plackett-Luce(w_{j,A}).
+  **choice** (initialisation, which the paper does not give): the output bias of w_{j,A} starts
+  at -``SELECTION_GAP`` times a random rank of the D factors, fixed per (A, j). With zero biases
+  the scores are nearly equal, so every Gumbel draw picks a different factor for coordinate r:
+  the decoders see their inputs permuted at random each step, cannot read them, and the
+  posteriors collapse (at the quick profile the generated x_0 was constant and the subspace
+  sizes did not depend on the input). A gap of 3 makes the initial order stable (two adjacent
+  factors swap with probability logistic(-3) ~ 0.05) and different across subsets; it is a
+  learnable bias like any other.
 * **Posterior of u** (eq. 3, "precise aggregation between latent factors which encode the same
   information"): q(u_A[r] | n, y, X_S) = the product of the N(0, 1) prior expert with the chosen
   factors' uni-modal Gaussians q(z_j | x_j) of the j in A and S (``product_of_experts``);
@@ -65,6 +73,8 @@ from mmvae_nb.models.relaxations import (
     gumbel_top_k_st,
     plackett_luce_log_prob,
 )
+
+SELECTION_GAP = 3.0  # initial score gap between a subset's consecutive preferred factors
 
 
 class RelationalTerms(NamedTuple):
@@ -134,6 +144,8 @@ class RelationalVAE(nnx.Module):
         self.subsets = subsets  # (K, M) static
         self.size_net = _SubsetMLP(subsets, 1, latent_dim, hidden, latent_dim + 1, rngs=rngs)
         self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
+        ranks = jnp.argsort(jax.random.uniform(rngs.params(), (len(subsets), m, latent_dim)), -1)
+        self.selection_net.b_out[...] = -SELECTION_GAP * ranks.astype(jnp.float32)
         # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
         self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
         self.size_prior = hypergeometric_marginal_log_pmf(
