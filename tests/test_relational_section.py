@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,6 +11,7 @@ from mmvae_nb.reporting.tables import paper_table
 from mmvae_nb.sections import relational, relational_claims
 from mmvae_nb.sections.claims import HELD, NOT_HELD, NOT_MEASURED, Reaches
 from mmvae_nb.sections.config import PROFILES, RELATIONAL
+from mmvae_nb.sections.relational import RelationalExperiment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "paper_tables"
 
@@ -99,3 +101,15 @@ def test_reaches_allows_a_small_shortfall_only():
     assert close(sources).status == HELD  # 0.01 short, within the 0.02 tolerance
     strict = Reaches(relational_claims.COHERENCE, "coherence", mrvae, mopoe, where, tolerance=0.005)
     assert strict(sources).status == NOT_HELD
+
+
+def test_both_variants_measure_fid_in_one_feature_space(tmp_path, monkeypatch):
+    """Table 2a and 2b are compared (vanilla vs extended): both take their Fréchet distances in
+    the features of the same network, the vanilla classifier of x_0."""
+    monkeypatch.setenv("MMVAE_NB_CACHE", str(tmp_path))
+    vanilla = RelationalExperiment("smoke", "vanilla", progress=False)
+    extended = RelationalExperiment("smoke", "extended", progress=False)
+    a, b = vanilla.feature_network.model, extended.feature_network.model
+    np.testing.assert_array_equal(a.hidden.kernel[...], b.hidden.kernel[...])
+    assert extended.feature_network.model.heads == 1
+    assert extended.classifiers[0].model.heads == 3
