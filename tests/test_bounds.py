@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from doubles import SIGMA, ExactPoEModel
 
 from mmvae_nb.data.linear import sample_linear_gaussian
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
@@ -19,6 +18,7 @@ from mmvae_nb.objectives.subsets import (
     get_subset_sampler,
     hierarchical_subset_mask,
 )
+from mmvae_nb.teaching.exact_model import SIGMA, ExactPoEModel
 from mmvae_nb.training.trainer import TrainConfig
 
 

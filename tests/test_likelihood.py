@@ -5,7 +5,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from doubles import SIGMA, ExactPoEModel
 from jax.scipy.special import logsumexp
 from scipy import stats
 
@@ -16,6 +15,7 @@ from mmvae_nb.evaluation.likelihood import (
     linear_gaussian_mle,
     linear_gaussian_posterior,
 )
+from mmvae_nb.teaching.exact_model import SIGMA, ExactPoEModel
 
 
 @pytest.fixture(scope="module")

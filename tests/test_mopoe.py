@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from doubles import SIGMA, ExactPoEModel
 
 from mmvae_nb.data.linear import sample_linear_gaussian
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
@@ -18,6 +17,7 @@ from mmvae_nb.models.aggregators.shared import (
 )
 from mmvae_nb.objectives.bounds import get_bound
 from mmvae_nb.objectives.mopoe import gaussian_kl_to_standard, mopoe_bound
+from mmvae_nb.teaching.exact_model import SIGMA, ExactPoEModel
 
 
 def test_nonempty_subsets_are_the_power_set_without_the_empty_set():
