@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mmvae_nb.data.polymnist import IMAGE_SHAPE
+
 # the file name under which pytorch-fid's ``fid_inception_v3`` looks for its weights
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 FEATURE_DIM = 2048
@@ -41,7 +43,7 @@ def check_weights(path) -> Path:
     return weights
 
 
-def as_channels_first(images, image_shape=(28, 28, 3)) -> np.ndarray:
+def as_channels_first(images, image_shape=IMAGE_SHAPE) -> np.ndarray:
     """(n, C, H, W) float32 in [0, 1] from (n, H, W, C) or flat (n, H * W * C) images."""
     x = np.asarray(images, np.float32)
     if x.ndim == 2:
@@ -80,7 +82,7 @@ class InceptionFeatures:
             finally:
                 torch.hub.set_dir(previous)
 
-    def __call__(self, images, image_shape=(28, 28, 3)) -> np.ndarray:
+    def __call__(self, images, image_shape=IMAGE_SHAPE) -> np.ndarray:
         import torch
 
         x = as_channels_first(images, image_shape)

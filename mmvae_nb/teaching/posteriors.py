@@ -18,6 +18,7 @@ from flax import nnx
 
 from mmvae_nb.data.linear import sample_linear_gaussian
 from mmvae_nb.models.aggregators.shared import SumPooling, mixture_of_experts, product_of_experts
+from mmvae_nb.models.distributions import gaussian_log_prob
 from mmvae_nb.teaching.exact_model import SIGMA, ExactPoEModel
 
 SUBSETS = {"{1}": (True, False), "{2}": (False, True), "{1, 2}": (True, True)}
@@ -51,14 +52,12 @@ def posteriors(seed=0, hidden_dim=32):
 
 
 def _density(log_w, means, variances, grid):
-    dens = 0.0
-    for lw, m, v in zip(log_w, means, variances):
-        if np.isfinite(lw):
-            q = np.exp(-0.5 * np.sum((grid - m) ** 2 / v, axis=-1)) / (
-                2 * np.pi * np.sqrt(v.prod())
-            )
-            dens = dens + np.exp(lw) * q
-    return dens
+    """sum_k w_k N(grid; m_k, diag v_k) on a (..., 2) grid, skipping components of weight 0."""
+    return sum(
+        np.exp(lw + np.asarray(gaussian_log_prob(grid, m, v)))
+        for lw, m, v in zip(log_w, means, variances)
+        if np.isfinite(lw)
+    )
 
 
 def plot_posteriors(seed=0):

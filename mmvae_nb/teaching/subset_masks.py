@@ -37,10 +37,15 @@ def draw_masks(num_modalities: int, draws: int, subset_sampler="hierarchical", s
     return np.asarray(get_subset_sampler(subset_sampler)(jax.random.key(seed), present))
 
 
+def _size_frequencies(masks, num_modalities: int) -> np.ndarray:
+    """The fraction of the (N, M) ``masks`` with |S| = k, k = 0..M."""
+    return np.bincount(masks.sum(axis=1), minlength=num_modalities + 1) / len(masks)
+
+
 def size_distribution(num_modalities, draws=20_000, subset_sampler="hierarchical", seed=0):
     """Empirical and closed-form P(|S| = k) -> DataFrame with columns |S|, drawn, closed form."""
     masks = draw_masks(num_modalities, draws, subset_sampler, seed)
-    drawn = np.bincount(masks.sum(axis=1), minlength=num_modalities + 1) / draws
+    drawn = _size_frequencies(masks, num_modalities)
     return pd.DataFrame(
         {
             "|S|": np.arange(num_modalities + 1),
@@ -77,5 +82,5 @@ def observed_size_distribution(present, subset_sampler="hierarchical", seed=0) -
     if present.ndim != 2:
         raise ValueError(f"present must be an (N, M) array, got shape {present.shape}")
     masks = np.asarray(get_subset_sampler(subset_sampler)(jax.random.key(seed), present))
-    counts = np.bincount(masks.sum(axis=1), minlength=present.shape[1] + 1)
-    return pd.Series(counts / len(masks), name=f"P(|S|), {subset_sampler}").rename_axis("|S|")
+    frequencies = _size_frequencies(masks, present.shape[1])
+    return pd.Series(frequencies, name=f"P(|S|), {subset_sampler}").rename_axis("|S|")
