@@ -26,7 +26,7 @@ def test_soft_permutations_are_row_stochastic_and_tend_to_the_hard_sort():
 
 
 def test_low_temperatures_trade_the_gradient_for_exactness():
-    table = rp.temperature_tradeoff([0.3, -1.0, 1.2, 0.1], [4.0, 1.0, 0.25, 0.05, 0.01])
+    table = rp.temperature_tradeoff([4.0, 1.0, 0.25, 0.05, 0.01], [0.3, -1.0, 1.2, 0.1])
     assert table["max |P - hard sort|"].is_monotonic_decreasing
     assert table["|dP/ds|"].iloc[-1] < 1e-5 < table["|dP/ds|"].iloc[0]
 

@@ -17,6 +17,8 @@ import pandas as pd
 from mmvae_nb.models.hypergeometric import hypergeometric_marginal_log_pmf
 from mmvae_nb.models.relaxations import neural_sort
 
+EXAMPLE_SCORES = (0.3, -1.0, 1.2, 0.1)  # the scores notebook 05 sorts, distinct and unsorted
+
 
 def size_prior(latent_dim: int, num_modalities: int):
     """(pmf over n_A = 0..D, its mean, the closed-form mean D / 2^{M-1})."""
@@ -39,7 +41,7 @@ def soft_permutations(scores, temperatures):
     return [np.asarray(neural_sort(scores, t)) for t in temperatures], hard
 
 
-def temperature_tradeoff(scores, temperatures) -> pd.DataFrame:
+def temperature_tradeoff(temperatures, scores=EXAMPLE_SCORES) -> pd.DataFrame:
     """What NeuralSort's temperature trades, per tau: the relaxation's bias (the largest entry of
     |P_tau - P_hard|) against the size of its gradient (the Frobenius norm of dP_tau / ds, which
     vanishes as tau -> 0 for distinct scores, so the straight-through gradient carries nothing)."""
@@ -61,7 +63,7 @@ def temperature_tradeoff(scores, temperatures) -> pd.DataFrame:
 def plot_priors(
     latent_dim: int,
     num_modalities: int,
-    scores=(0.3, -1.0, 1.2, 0.1),
+    scores=EXAMPLE_SCORES,
     temperatures=(4.0, 1.0, 0.25, 0.05),
 ):
     """The notebook-05 picture: the size prior with its mean, and soft permutations by tau."""
