@@ -5,6 +5,7 @@ import itertools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 from scipy.stats import multivariate_normal
@@ -96,6 +97,57 @@ def test_structure_draws_are_hard_and_sizes_follow_r(setup):
     np.testing.assert_array_equal(used.sum(-1), np.asarray(sample.sizes))
     # a used coordinate is a prefix: 1 ... 1 0 ... 0
     assert np.all(np.diff(used, axis=-1) <= 0)
+
+
+def test_the_closed_form_rate_terms_are_the_means_of_their_single_draw_values(setup):
+    """Rao-Blackwellisation over n: E_n[used] = P(n_A > r), E_n[log r(n) - log p(n)] =
+    KL(r || p), E_n[sum_r used_r KL_r] = sum_r P(n_A > r) KL_r, against 4,000 draws."""
+    model, xs = setup
+    present = jnp.ones((5, 2), bool)
+    keys = jax.random.split(jax.random.key(4), 4000)
+
+    def draw(key):
+        sample, _ = model.sample_structure(xs, present, key)
+        kl_r = 0.5 * (sample.var + sample.mean**2 - 1.0 - jnp.log(sample.var))
+        log_r = jnp.take_along_axis(sample.size_log_probs, sample.sizes[..., None], -1)[..., 0]
+        prior = model.size_prior[sample.sizes]
+        single = (jnp.sum(log_r - prior, -1), jnp.sum(sample.used * kl_r, (1, 2)))
+        return sample.used, sample.expected_used, single, model.terms(xs, present, key)
+
+    used, expected_used, (sizes_single, latent_single), terms = jax.vmap(draw)(keys)
+
+    def assert_mean(values, target):
+        values = np.asarray(values)
+        stderr = values.std(0) / np.sqrt(len(values)) + 1e-12
+        assert np.all(np.abs(values.mean(0) - np.asarray(target)) < 4 * stderr + 1e-9)
+
+    assert_mean(used, expected_used[0])  # r does not depend on the key
+    assert_mean(sizes_single, terms.kl_sizes[0])
+    np.testing.assert_allclose(terms.kl_sizes, terms.kl_sizes[:1].repeat(len(keys), 0))
+    assert np.all(np.asarray(terms.kl_sizes) >= 0)
+    # the latent term's mean over draws of n and y: single draws vs the closed form over n
+    difference = np.asarray(latent_single - terms.kl_latent)
+    assert abs(difference.mean()) < 4 * difference.std() / np.sqrt(len(keys))
+    assert np.any(np.abs(difference) > 1e-6)  # the two estimators do differ draw by draw
+
+
+def test_the_size_prior_pulls_r(setup):
+    """The closed-form KL(r || p) gives the size networks the prior's gradient: without the
+    reconstruction and the other terms, gradient steps on it alone bring r to the prior."""
+    model, xs = setup
+    present = jnp.ones((5, 2), bool)
+    start = float(jnp.mean(model.terms(xs, present, jax.random.key(0)).kl_sizes))
+    trained = nnx.clone(model)
+    optimizer = nnx.Optimizer(trained, optax.adam(0.05), wrt=nnx.Param)
+    loss = lambda m: jnp.mean(m.terms(xs, present, jax.random.key(0)).kl_sizes)  # noqa: E731
+    step = nnx.jit(lambda m, opt: opt.update(m, nnx.grad(loss)(m)))
+    for _ in range(200):
+        step(trained, optimizer)
+    end = float(loss(trained))
+    assert start > 0.05 and 0 <= end < 0.01 * start, (start, end)
+    sample, _ = trained.sample_structure(xs, present, jax.random.key(1))
+    r = np.exp(np.asarray(sample.size_log_probs))
+    np.testing.assert_allclose(r, np.exp(np.asarray(model.size_prior)) + 0 * r, atol=0.02)
 
 
 def test_absent_modalities_change_nothing(setup):

@@ -5,8 +5,9 @@ its factors given to each subspace S_A follow the central multivariate hypergeom
 distribution: D_j draws without replacement from an urn with |S_A| balls of colour A,
     P(n_j) = prod_A C(|S_A|, n_A) / C(N, D_j),   N = sum_A |S_A|,  sum_A n_A = D_j.
 Its marginal for one subspace is the univariate hypergeometric (two colours: A and the rest).
-Definition 2: the selection of which factors go to S_A is uniform; an ordered selection of n
-of d factors then has probability (d - n)! / d!.
+Definition 2: the selection of which factors go to S_A is uniform; the r-th place of an ordered
+selection is then any of the d - r factors not yet chosen, and an ordered selection of n of d
+factors has probability prod_{r < n} 1 / (d - r) = (d - n)! / d!.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def hypergeometric_marginal_log_pmf(size: int, total: int, draws: int):
     return multivariate_hypergeometric_log_pmf(counts, jnp.array([size, total - size]))
 
 
-def uniform_ordered_selection_log_prob(n, d: int):
-    """log of (d - n)! / d!: an ordered choice of n of d factors, uniformly (Definition 2)."""
-    n = jnp.asarray(n, jnp.result_type(float))
-    return gammaln(d - n + 1.0) - gammaln(d + 1.0)
+def uniform_selection_place_log_probs(d: int, dtype=None):
+    """log 1 / (d - r), r = 0..d-1: each place of a uniform ordered selection of d factors given
+    the places before it (Definition 2) -> (d,)."""
+    return -jnp.log(d - jnp.arange(d, dtype=dtype or jnp.result_type(float)))

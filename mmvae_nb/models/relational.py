@@ -48,6 +48,19 @@ with (n, y) drawn from r. Eq. (4) prints the last two terms as -log q(n, y) / r(
 an expectation over q; with (n, y) drawn from r, as App. E.1-E.2 draw them, the bound carries
 the ratio the other way up (a KL of r to the prior), which is what makes it <= log p(X)
 (``tests/test_relational.py`` checks this on a model whose log p(X) is exact).
+
+**Estimator** (Rao-Blackwellisation over n; the paper gives none). Given the drawn order y and
+u's posterior, the three rate terms depend on n only through the indicators 1[r < n_A], and
+linearly: the latent KL is sum_r 1[r < n_A] KL_r, the selection term sum_r 1[r < n_A]
+(log r(y_r | y_<r) - log 1/(D - r)), and the size term log r(n_A) - log p(n_A). Their
+expectation over n ~ r is therefore computed exactly, with P(n_A > r) in place of the
+indicators and KL(r(n_A) || p(n_A)) in closed form; only the reconstruction keeps the
+straight-through draw. The bound's value in expectation is unchanged, its variance is lower,
+and the size networks receive the prior's gradient: evaluated at the drawn n (as up to
+commit 7cc1ff1), log p(n_A) was a constant to the gradient (no path reaches an integer index), so
+the hypergeometric prior exerted no pull on r at all, and the selection term's cost of n was
+invisible too (``tests/test_relational.py`` checks the closed forms against averages of the
+single-draw terms).
 """
 
 from __future__ import annotations
@@ -66,12 +79,12 @@ from mmvae_nb.models.aggregators.shared import (
 )
 from mmvae_nb.models.hypergeometric import (
     hypergeometric_marginal_log_pmf,
-    uniform_ordered_selection_log_prob,
+    uniform_selection_place_log_probs,
 )
 from mmvae_nb.models.relaxations import (
     gumbel_softmax_st,
     gumbel_top_k_st,
-    plackett_luce_log_prob,
+    plackett_luce_place_log_probs,
 )
 
 SELECTION_GAP = 3.0  # initial score gap between a subset's consecutive preferred factors
@@ -81,19 +94,27 @@ class RelationalTerms(NamedTuple):
     """The per-example terms of eq. (4), each (B,)."""
 
     reconstruction: jax.Array  # log p(X_S | u, n)
-    kl_latent: jax.Array  # KL(q(u | n, y, X_S) || N(0, I)) over the used coordinates
-    kl_sizes: jax.Array  # log r(n | X_S) - log p(n) at the drawn n
-    kl_selections: jax.Array  # log r(y | n, X_S) - log p(y) at the drawn y
+    kl_latent: jax.Array  # E_n KL(q(u | n, y, X_S) || N(0, I)), over the used coordinates
+    kl_sizes: jax.Array  # KL(r(n | X_S) || p(n)), in closed form
+    kl_selections: jax.Array  # E_n [log r(y | n, X_S) - log p(y | n)] at the drawn order
 
 
 class RelationalSample(NamedTuple):
     """One draw of the latent structure and the subspace latents."""
 
     sizes: jax.Array  # (B, K) n_A
+    size_log_probs: jax.Array  # (B, K, D + 1) log r(n_A | X_S) (the prior where uninformed)
     used: jax.Array  # (B, K, D) 1 for the coordinates r < n_A (straight-through)
+    expected_used: jax.Array  # (B, K, D) P(n_A > r) under r(n_A | X_S): the mean of ``used``
     mean: jax.Array  # (B, K, D) q(u_A) mean (prior where unused or uninformed)
     var: jax.Array  # (B, K, D)
     u: jax.Array  # (B, K, D) a sample of u
+
+
+def _tail_sums(probabilities):
+    """(..., D + 1) probabilities of n = 0..D -> (..., D) the sums over n > r, r = 0..D-1:
+    P(n > r), which for a one-hot draw is the prefix indicator 1[r < n]."""
+    return jnp.flip(jnp.cumsum(jnp.flip(probabilities, -1), -1), -1)[..., 1:]
 
 
 class _SubsetMLP(nnx.Module):
@@ -174,8 +195,8 @@ class RelationalVAE(nnx.Module):
 
     def sample_structure(self, xs, present, key, hard: bool = False):
         """Draw (n, y) from r and u from q(u | n, y, X_S): (``RelationalSample``, the terms'
-        log-ratios (kl_sizes, kl_selections)). ``hard``: the most probable n and y instead
-        (for evaluation; the log-ratios are then those of that choice)."""
+        log-ratios (kl_sizes, kl_selections) in expectation over n ~ r, see the module
+        docstring). ``hard``: the most probable n and y instead (for evaluation)."""
         k_sizes, k_select, k_u = jax.random.split(key, 3)
         mean, var = self.encode(xs, present)
         d = self.latent_dim
@@ -191,11 +212,9 @@ class RelationalVAE(nnx.Module):
             one_hot = jax.nn.one_hot(sizes, d + 1, dtype=mean.dtype)
         else:
             one_hot, sizes = gumbel_softmax_st(k_sizes, log_r, self.temperature)
-        # used[r] = P(n_A > r) = sum_{k > r} one_hot[k]: exact 0/1 forward, relaxed backward
-        used = jnp.flip(jnp.cumsum(jnp.flip(one_hot, -1), -1), -1)[..., 1:]  # (B, K, D)
-        kl_sizes = jnp.sum(
-            jnp.take_along_axis(log_r - self.size_prior, sizes[..., None], -1)[..., 0], -1
-        )
+        used = _tail_sums(one_hot)  # exact 0/1 forward, relaxed backward
+        expected_used = _tail_sums(jnp.exp(log_r))
+        kl_sizes = jnp.sum(jnp.exp(log_r) * (log_r - self.size_prior), axis=(1, 2))
 
         scores = self.selection_net(mean, inputs)  # (B, K, M, D)
         if hard:
@@ -205,10 +224,11 @@ class RelationalVAE(nnx.Module):
             perm, order = gumbel_top_k_st(k_select, scores, self.temperature)
         chosen_mean = jnp.einsum("bkmrd,bmd->bkmr", perm, mean)
         chosen_var = jnp.einsum("bkmrd,bmd->bkmr", perm, var)
-        keep = jnp.arange(d) < sizes[..., None]  # (B, K, D) prefix of chosen places
-        log_pl = plackett_luce_log_prob(scores, order, keep[:, :, None, :])  # (B, K, M)
-        log_uniform = uniform_ordered_selection_log_prob(sizes, d)[..., None]
-        kl_selections = jnp.sum(jnp.where(inputs, log_pl - log_uniform, 0.0), axis=(1, 2))
+        # log r(y | n) - log p(y | n) = the sum over the places r < n_A of the drawn order
+        places = plackett_luce_place_log_probs(scores, order)
+        places = places - uniform_selection_place_log_probs(d, mean.dtype)  # (B, K, M, D)
+        selected = jnp.where(inputs[..., None], expected_used[:, :, None, :] * places, 0.0)
+        kl_selections = jnp.sum(selected, axis=(1, 2, 3))
 
         # product of the prior expert and the chosen experts of A and S, per coordinate r
         to_poe = jnp.moveaxis  # (B, K, M, D) -> (B, K, D, M) experts on the modality axis
@@ -219,7 +239,7 @@ class RelationalVAE(nnx.Module):
         )
         u_mean, u_var = u_mean[..., 0], u_var[..., 0]  # (B, K, D)
         u = u_mean + jnp.sqrt(u_var) * jax.random.normal(k_u, u_mean.shape, u_mean.dtype)
-        sample = RelationalSample(sizes, used, u_mean, u_var, u)
+        sample = RelationalSample(sizes, log_r, used, expected_used, u_mean, u_var, u)
         return sample, (kl_sizes, kl_selections)
 
     def decoder_latents(self, u, used, modality: int):
@@ -240,7 +260,7 @@ class RelationalVAE(nnx.Module):
         """One Monte-Carlo draw of the terms of eq. (4) for the modalities ``present``."""
         sample, (kl_sizes, kl_selections) = self.sample_structure(xs, present, key)
         kl = 0.5 * (sample.var + sample.mean**2 - 1.0 - jnp.log(sample.var))
-        kl_latent = jnp.sum(sample.used * kl, axis=(1, 2))
+        kl_latent = jnp.sum(sample.expected_used * kl, axis=(1, 2))
         reconstruction = self.log_likelihood(xs, sample.u, sample.used, present)
         return RelationalTerms(reconstruction, kl_latent, kl_sizes, kl_selections)
 

@@ -9,7 +9,8 @@
 * ``gumbel_top_k_st``: a draw of an ordered selection without replacement from the
   Plackett-Luce distribution with scores s, by sorting s + Gumbel noise (Gumbel-top-k; Kool et
   al. 2020; Xie & Ermon 2019), hard in the forward pass with NeuralSort's gradient;
-* ``plackett_luce_log_prob``: log-probability of the first k places of such a draw.
+* ``plackett_luce_place_log_probs``: the log-probability of each place of such a draw given
+  the places before it (their sum over the first k places: that of an ordered k-selection).
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ def gumbel_top_k_st(key, scores, temperature: float):
     return straight_through(hard, neural_sort(noisy, temperature)), order
 
 
-def plackett_luce_log_prob(scores, order, keep):
-    """log P(the first places of ``order``) under Plackett-Luce(scores): the sum over places i
-    with ``keep[..., i]`` of s_{order_i} - logsumexp_{j not in order_<i} s_j. ``keep`` must be
-    a prefix mask (True for the first k places): the probability of an ordered k-selection."""
+def plackett_luce_place_log_probs(scores, order):
+    """log P(place i of ``order`` | places < i) under Plackett-Luce(scores), for every place:
+    s_{order_i} - logsumexp_{j not in order_<i} s_j -> (..., d). The sum over the first k
+    places is the log-probability of the ordered k-selection order_<k."""
     picked = jnp.take_along_axis(scores, order, axis=-1)  # scores in drawn order
     # logsumexp over the not-yet-drawn: a reverse cumulative logsumexp of the drawn order
     remaining = jax.lax.cumlogsumexp(picked, axis=picked.ndim - 1, reverse=True)
-    return jnp.sum(jnp.where(keep, picked - remaining, 0.0), axis=-1)
+    return picked - remaining
