@@ -17,14 +17,22 @@ from mmvae_nb.objectives.bounds import get_bound
 SIGMA, D, DIMS = 0.5, 2, (3, 2)
 
 
-def small_model(seed=0):
+def small_model(seed=0, learned_selection_reverse=True, size_prior="hypergeometric"):
     """M = 2, D = 2: three subspaces ({0}, {1}, {0, 1}); linear encoders and linear-Gaussian
     decoders, so p(X | n) is Gaussian and log p(X) = log sum_n p(n) N(X; b, G_n G_n^T + s^2 I)
     is exact (y does not enter p(X | u, n))."""
     rngs = nnx.Rngs(seed)
     encoders = [nnx.Linear(d, 2 * D, rngs=rngs) for d in DIMS]
     decoders = [LinearGaussianDecoder(2 * D, d, SIGMA, rngs=rngs) for d in DIMS]
-    return RelationalVAE(encoders, decoders, D, rngs=rngs, hidden=8)
+    return RelationalVAE(
+        encoders,
+        decoders,
+        D,
+        rngs=rngs,
+        hidden=8,
+        learned_selection_reverse=learned_selection_reverse,
+        size_prior=size_prior,
+    )
 
 
 def exact_log_likelihood(model, xs):
@@ -75,8 +83,24 @@ def test_the_exact_log_likelihood_is_the_models_marginal(setup):
     np.testing.assert_allclose(estimate, exact_log_likelihood(model, xs), atol=0.05)
 
 
-def test_eq4_is_below_the_exact_log_likelihood(setup):
-    model, xs = setup
+@pytest.mark.parametrize(
+    "reverse, size_prior",
+    [
+        ("learned at init", "hypergeometric"),
+        ("learned, random", "hypergeometric"),
+        ("uniform", "hypergeometric"),
+        ("learned at init", "uniform"),
+    ],
+)
+def test_eq4_is_below_the_exact_log_likelihood(setup, reverse, size_prior):
+    """For any reverse model rho(y | n) of the selections (y is auxiliary: it does not enter
+    p(X | u, n)), Definition 2's uniform or Plackett-Luce with any scores, and for either size
+    prior (log p(X) is the marginal under the model's own)."""
+    _, xs = setup
+    model = small_model(learned_selection_reverse=reverse != "uniform", size_prior=size_prior)
+    if reverse == "learned, random":
+        shape = model.selection_reverse_scores[...].shape
+        model.selection_reverse_scores[...] = 3 * jax.random.normal(jax.random.key(9), shape)
     present = jnp.ones((5, 2), bool)
     elbo = get_bound("relational")
     draws = np.asarray(
@@ -151,6 +175,26 @@ def test_the_size_prior_pulls_r(setup):
     np.testing.assert_allclose(r, prior, atol=0.02)
 
 
+def test_a_reverse_model_matching_an_input_independent_selection_costs_nothing(setup):
+    """With selection scores that do not depend on X, the learned rho can equal the posterior
+    and the selection term vanishes in every draw; Definition 2's uniform rho charges the same
+    selection a KL > 0 on average over draws (a single draw can be below 0)."""
+    _, xs = setup
+    present = jnp.ones((5, 2), bool)
+    keys = jax.random.split(jax.random.key(5), 1000)
+    values = {}
+    for learned in (True, False):
+        model = small_model(learned_selection_reverse=learned)
+        model.selection_net.w_out[...] = jnp.zeros_like(model.selection_net.w_out[...])
+        if learned:
+            model.selection_reverse_scores[...] = model.selection_net.b_out[...]
+        draws = jax.vmap(lambda k, m=model: m.terms(xs, present, k).kl_selections)(keys)
+        values[learned] = np.asarray(draws)
+    np.testing.assert_allclose(values[True], 0.0, atol=1e-12)
+    uniform = values[False]
+    assert np.all(uniform.mean(0) - 4 * uniform.std(0) / np.sqrt(len(keys)) > 0.1)
+
+
 def test_absent_modalities_change_nothing(setup):
     """A NaN in an absent modality's slot changes no value and no gradient, and subspaces
     without a present modality keep their prior."""
@@ -181,6 +225,7 @@ def test_gradients_reach_every_network(setup):
             ("decoders", grads.decoders),
             ("size_net", grads.size_net),
             ("selection_net", grads.selection_net),
+            ("selection reverse model", grads.selection_reverse_scores),
         )
     }
     assert all(v > 0 for v in norms.values()), norms
@@ -190,6 +235,11 @@ def test_mismatched_modalities_are_refused():
     rngs = nnx.Rngs(0)
     with pytest.raises(ValueError, match="one encoder and one decoder"):
         RelationalVAE([nnx.Linear(3, 4, rngs=rngs)], [], 2, rngs=rngs)
+
+
+def test_an_unknown_size_prior_is_refused():
+    with pytest.raises(ValueError, match="unknown subspace size prior 'flat'.*hypergeometric"):
+        small_model(size_prior="flat")
 
 
 def test_initial_selections_are_stable_and_differ_across_subsets():

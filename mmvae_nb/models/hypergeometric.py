@@ -41,6 +41,36 @@ def hypergeometric_marginal_log_pmf(size: int, total: int, draws: int):
     return multivariate_hypergeometric_log_pmf(counts, jnp.array([size, total - size]))
 
 
+def subspace_size_log_prior(subspace_dim: int, num_modalities: int):
+    """Definition 1's prior on one subspace's size n_A = 0..D, with |S_A| = D for every A: the
+    marginal of D draws from the D 2^{M-1} factors of a modality's subspaces, D of which are
+    S_A's (mean D / 2^{M-1}) -> (D + 1,)."""
+    total = subspace_dim * 2 ** (num_modalities - 1)
+    return hypergeometric_marginal_log_pmf(subspace_dim, total, subspace_dim)
+
+
+def uniform_subspace_size_log_prior(subspace_dim: int, num_modalities: int):
+    """Beyond the seed: every size n_A = 0..D equally likely a priori (mean D / 2), the
+    alternative that shows how much Definition 1's prior keeps the subspaces small -> (D + 1,)."""
+    del num_modalities
+    return jnp.full(subspace_dim + 1, -jnp.log(subspace_dim + 1.0))
+
+
+SUBSPACE_SIZE_PRIORS = {
+    "hypergeometric": subspace_size_log_prior,  # Definition 1 (the seed's)
+    "uniform": uniform_subspace_size_log_prior,
+}
+
+
+def get_subspace_size_prior(name: str):
+    """The prior on n_A registered as ``name`` (``SUBSPACE_SIZE_PRIORS``)."""
+    if name not in SUBSPACE_SIZE_PRIORS:
+        raise ValueError(
+            f"unknown subspace size prior {name!r}; choose one of {list(SUBSPACE_SIZE_PRIORS)}"
+        )
+    return SUBSPACE_SIZE_PRIORS[name]
+
+
 def uniform_selection_place_log_probs(d: int, dtype=None):
     """log 1 / (d - r), r = 0..d-1: each place of a uniform ordered selection of d factors given
     the places before it (Definition 2) -> (d,)."""

@@ -19,12 +19,25 @@ the paper leaves open marked **choice**:
   2^{M-1} D factors of the subspaces a modality belongs to; ``hypergeometric``). **choice**: the
   product of these marginals over A, since independent categoricals r(n_A) do not respect the
   joint constraint sum_{A containing j} n_A = D_j of Definition 1 (under which the KL would be
-  infinite almost surely).
+  infinite almost surely). ``size_prior="uniform"`` (beyond the seed) puts every n_A = 0..D
+  equally likely instead (``hypergeometric.SUBSPACE_SIZE_PRIORS``).
 * **Selections y** (Definition 2, eq. 2, App. E.2): for each A and j in A, scores
   w_{j,A} = FC(mean_{i in A} ReLU(FC_{A,j,i}(z_i))) in R^D (eq. 36-38; no final ReLU, as above)
   choose, by Gumbel-perturbed NeuralSort (``relaxations.gumbel_top_k_st``), which of modality j's
   D encoder factors enter u_A, in order: the r-th chosen factor of every j in A is an expert on
-  u_A's coordinate r. Prior: uniform ordered selections; posterior: Plackett-Luce(w_{j,A}).
+  u_A's coordinate r. Posterior: Plackett-Luce(w_{j,A}).
+* **The reverse model of y** (**choice**; ``learned_selection_reverse``). In this model y does
+  not enter the generative model p(n) p(u) p(X | u, n): it only says which encoder factors are
+  the experts of q(u | n, y, X). It is an auxiliary variable of the posterior, and eq. (4) is the
+  hierarchical bound of Ranganath et al. (2016), which the seed cites for it: for *any*
+  distribution rho(y | n) in the place of p(y), E[log p(X, u, n) + log rho(y | n) - log q(n, y, u
+  | X)] <= E[log p(X, u, n) - log q(n, u | X)] <= log p(X). Definition 2's uniform rho charges a
+  selection that is the same for every input log (D! / (D - n_A)!) nats per example, per subspace
+  and modality, for information that no example carries: about log D per used coordinate and
+  modality (README, "Relational model"). By default rho is
+  therefore Plackett-Luce with learned, input-independent scores per (A, j), initialised like
+  the selection scores (below), which is tighter and still a bound;
+  ``learned_selection_reverse=False`` keeps Definition 2's uniform rho.
   **choice** (initialisation, which the paper does not give): the output bias of w_{j,A} starts
   at -``SELECTION_GAP`` times a random rank of the D factors, fixed per (A, j). With zero biases
   the scores are nearly equal, so every Gumbel draw picks a different factor for coordinate r:
@@ -43,7 +56,7 @@ the paper leaves open marked **choice**:
 
 The ELBO (eq. 4, ``objectives.relational``) is then
     E[ log p(X | u, n) ] - KL(q(u | n, y, X) || p(u)) - E[log r(n | X) - log p(n)]
-    - E[log r(y | n, X) - log p(y)],
+    - E[log r(y | n, X) - log rho(y | n)],
 with (n, y) drawn from r. Eq. (4) prints the last two terms as -log q(n, y) / r(n, y | z) under
 an expectation over q; with (n, y) drawn from r, as App. E.1-E.2 draw them, the bound carries
 the ratio the other way up (a KL of r to the prior), which is what makes it <= log p(X)
@@ -52,7 +65,7 @@ the ratio the other way up (a KL of r to the prior), which is what makes it <= l
 **Estimator** (Rao-Blackwellisation over n; the paper gives none). Given the drawn order y and
 u's posterior, the three rate terms depend on n only through the indicators 1[r < n_A], and
 linearly: the latent KL is sum_r 1[r < n_A] KL_r, the selection term sum_r 1[r < n_A]
-(log r(y_r | y_<r) - log 1/(D - r)), and the size term log r(n_A) - log p(n_A). Their
+(log r(y_r | y_<r) - log rho(y_r | y_<r)), and the size term log r(n_A) - log p(n_A). Their
 expectation over n ~ r is therefore computed exactly, with P(n_A > r) in place of the
 indicators and KL(r(n_A) || p(n_A)) in closed form; only the reconstruction keeps the
 straight-through draw. The bound's value in expectation is unchanged, its variance is lower,
@@ -78,7 +91,7 @@ from mmvae_nb.models.aggregators.shared import (
     product_of_experts,
 )
 from mmvae_nb.models.hypergeometric import (
-    hypergeometric_marginal_log_pmf,
+    get_subspace_size_prior,
     uniform_selection_place_log_probs,
 )
 from mmvae_nb.models.relaxations import (
@@ -96,7 +109,7 @@ class RelationalTerms(NamedTuple):
     reconstruction: jax.Array  # log p(X_S | u, n)
     kl_latent: jax.Array  # E_n KL(q(u | n, y, X_S) || N(0, I)), over the used coordinates
     kl_sizes: jax.Array  # KL(r(n | X_S) || p(n)), in closed form
-    kl_selections: jax.Array  # E_n [log r(y | n, X_S) - log p(y | n)] at the drawn order
+    kl_selections: jax.Array  # E_n [log r(y | n, X_S) - log rho(y | n)] at the drawn order
 
 
 class RelationalSample(NamedTuple):
@@ -155,9 +168,12 @@ class RelationalVAE(nnx.Module):
         rngs: nnx.Rngs,
         hidden: int = 64,
         temperature: float = 0.5,
+        learned_selection_reverse: bool = True,
+        size_prior: str = "hypergeometric",
     ):
         if len(encoders) != len(decoders) or len(encoders) < 2:
             raise ValueError("mrVAE needs one encoder and one decoder per modality, M >= 2")
+        get_subspace_size_prior(size_prior)  # an unknown name fails before any weight is drawn
         self.encoders, self.decoders = nnx.List(encoders), nnx.List(decoders)
         self.latent_dim, self.temperature = latent_dim, temperature
         m = len(encoders)
@@ -167,11 +183,13 @@ class RelationalVAE(nnx.Module):
         self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
         ranks = jnp.argsort(jax.random.uniform(rngs.params(), (len(subsets), m, latent_dim)), -1)
         self.selection_net.b_out[...] = -SELECTION_GAP * ranks.astype(jnp.float32)
+        # rho(y | n): Plackett-Luce scores per (A, j), or None for the uniform of Definition 2
+        self.selection_reverse_scores = (
+            nnx.Param(self.selection_net.b_out[...]) if learned_selection_reverse else None
+        )
         # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
         self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
-        self.size_prior = hypergeometric_marginal_log_pmf(
-            latent_dim, latent_dim * self.decoded_from.shape[1], latent_dim
-        )
+        self.size_prior = get_subspace_size_prior(size_prior)(latent_dim, m)
 
     @property
     def num_modalities(self) -> int:
@@ -180,6 +198,14 @@ class RelationalVAE(nnx.Module):
     @property
     def decoder_latent_dim(self) -> int:
         return self.latent_dim * self.decoded_from.shape[1]
+
+    def reverse_place_log_probs(self, order):
+        """log rho(place r of ``order`` | places < r) of the selections' reverse model: (B, K, M, D)
+        orders -> (B, K, M, D) (see the module docstring)."""
+        if self.selection_reverse_scores is None:
+            return jnp.broadcast_to(uniform_selection_place_log_probs(self.latent_dim), order.shape)
+        scores = jnp.broadcast_to(self.selection_reverse_scores[...], order.shape)
+        return plackett_luce_place_log_probs(scores, order)
 
     def encode(self, xs, present):
         """Uni-modal Gaussians q(z_j | x_j): means and variances (B, M, D); absent slots are
@@ -213,8 +239,9 @@ class RelationalVAE(nnx.Module):
         else:
             one_hot, sizes = gumbel_softmax_st(k_sizes, log_r, self.temperature)
         used = _tail_sums(one_hot)  # exact 0/1 forward, relaxed backward
-        expected_used = _tail_sums(jnp.exp(log_r))
-        kl_sizes = jnp.sum(jnp.exp(log_r) * (log_r - self.size_prior), axis=(1, 2))
+        size_probs = jnp.exp(log_r)
+        expected_used = _tail_sums(size_probs)
+        kl_sizes = jnp.sum(size_probs * (log_r - self.size_prior), axis=(1, 2))
 
         scores = self.selection_net(mean, inputs)  # (B, K, M, D)
         if hard:
@@ -224,9 +251,8 @@ class RelationalVAE(nnx.Module):
             perm, order = gumbel_top_k_st(k_select, scores, self.temperature)
         chosen_mean = jnp.einsum("bkmrd,bmd->bkmr", perm, mean)
         chosen_var = jnp.einsum("bkmrd,bmd->bkmr", perm, var)
-        # log r(y | n) - log p(y | n) = the sum over the places r < n_A of the drawn order
-        places = plackett_luce_place_log_probs(scores, order)
-        places = places - uniform_selection_place_log_probs(d, mean.dtype)  # (B, K, M, D)
+        # log r(y | n) - log rho(y | n) = the sum over the places r < n_A of the drawn order
+        places = plackett_luce_place_log_probs(scores, order) - self.reverse_place_log_probs(order)
         selected = jnp.where(inputs[..., None], expected_used[:, :, None, :] * places, 0.0)
         kl_selections = jnp.sum(selected, axis=(1, 2, 3))
 

@@ -552,6 +552,12 @@ class RelationalModel:
     pooling_hidden: int  # width of SumPooling / SelfAttention
     temperature: float  # Gumbel-softmax and NeuralSort temperature (straight-through)
     conv_channels: tuple[int, int] = (32, 64)  # widths of the encoders' / decoders' convolutions
+    # mrVAE's reverse model of the selections: learned Plackett-Luce scores (True) or
+    # Definition 2's uniform (False); ``models.relational``
+    learned_selection_reverse: bool = True
+    # mrVAE's prior on the subspace sizes n_A (``models.hypergeometric.SUBSPACE_SIZE_PRIORS``):
+    # Definition 1's "hypergeometric", or "uniform" (beyond the seed)
+    size_prior: str = "hypergeometric"
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,8 @@ def make_relational_model(row: str, config, *, rngs: nnx.Rngs):
             rngs=rngs,
             hidden=config.relation_hidden,
             temperature=config.temperature,
+            learned_selection_reverse=config.learned_selection_reverse,
+            size_prior=config.size_prior,
         )
     agg = aggregator_spec(spec.aggregation)
     latent = config.latent_dim

@@ -1,9 +1,10 @@
 """mrVAE's size prior (Definition 1 of the relational paper) and NeuralSort's relaxation
 (eq. 36-38, Grover et al. 2019 eq. 4) as pictures for notebook 05.
 
-The prior on n_A is, as in ``models.relational`` (``size_prior``), the marginal of the central
-multivariate hypergeometric for one subspace: D draws from the 2^{M-1} D factors of the
-subspaces a modality belongs to, D of which are S_A's; its mean is D * D / (2^{M-1} D).
+The prior on n_A is ``models.hypergeometric.subspace_size_log_prior``, the one
+``models.relational`` uses: the marginal of the central multivariate hypergeometric for one
+subspace, D draws from the 2^{M-1} D factors of the subspaces a modality belongs to, D of which
+are S_A's; its mean is D * D / (2^{M-1} D).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from mmvae_nb.models.hypergeometric import hypergeometric_marginal_log_pmf
+from mmvae_nb.models.hypergeometric import subspace_size_log_prior
 from mmvae_nb.models.relaxations import neural_sort
 
 EXAMPLE_SCORES = (0.3, -1.0, 1.2, 0.1)  # the scores notebook 05 sorts, distinct and unsorted
@@ -26,10 +27,9 @@ def size_prior(latent_dim: int, num_modalities: int):
         raise ValueError(
             f"need latent_dim >= 1 and num_modalities >= 1, got {latent_dim}, {num_modalities}"
         )
-    total = latent_dim * 2 ** (num_modalities - 1)
-    pmf = np.exp(np.asarray(hypergeometric_marginal_log_pmf(latent_dim, total, latent_dim)))
+    pmf = np.exp(np.asarray(subspace_size_log_prior(latent_dim, num_modalities)))
     mean = float(np.sum(np.arange(latent_dim + 1) * pmf))
-    return pmf, mean, latent_dim**2 / total
+    return pmf, mean, latent_dim / 2 ** (num_modalities - 1)
 
 
 def soft_permutations(scores, temperatures):
