@@ -26,18 +26,6 @@ the paper leaves open marked **choice**:
   choose, by Gumbel-perturbed NeuralSort (``relaxations.gumbel_top_k_st``), which of modality j's
   D encoder factors enter u_A, in order: the r-th chosen factor of every j in A is an expert on
   u_A's coordinate r. Posterior: Plackett-Luce(w_{j,A}).
-* **The reverse model of y** (**choice**; ``learned_selection_reverse``). In this model y does
-  not enter the generative model p(n) p(u) p(X | u, n): it only says which encoder factors are
-  the experts of q(u | n, y, X). It is an auxiliary variable of the posterior, and eq. (4) is the
-  hierarchical bound of Ranganath et al. (2016), which the seed cites for it: for *any*
-  distribution rho(y | n) in the place of p(y), E[log p(X, u, n) + log rho(y | n) - log q(n, y, u
-  | X)] <= E[log p(X, u, n) - log q(n, u | X)] <= log p(X). Definition 2's uniform rho charges a
-  selection that is the same for every input log (D! / (D - n_A)!) nats per example, per subspace
-  and modality, for information that no example carries: about log D per used coordinate and
-  modality (README, "Relational model"). By default rho is
-  therefore Plackett-Luce with learned, input-independent scores per (A, j), initialised like
-  the selection scores (below), which is tighter and still a bound;
-  ``learned_selection_reverse=False`` keeps Definition 2's uniform rho.
   **choice** (initialisation, which the paper does not give): the output bias of w_{j,A} starts
   at -``SELECTION_GAP`` times a random rank of the D factors, fixed per (A, j). With zero biases
   the scores are nearly equal, so every Gumbel draw picks a different factor for coordinate r:
@@ -46,6 +34,23 @@ the paper leaves open marked **choice**:
   sizes did not depend on the input). A gap of 3 makes the initial order stable (two adjacent
   factors swap with probability logistic(-3) ~ 0.05) and different across subsets; it is a
   learnable bias like any other.
+* **The reverse model of y** (**choice**; ``learned_selection_reverse``). In this model y does
+  not enter the generative model p(n) p(u) p(X | u, n): it only says which encoder factors are
+  the experts of q(u | n, y, X). It is an auxiliary variable of the posterior, and eq. (4) is the
+  hierarchical bound of Ranganath et al. (2016), which the seed cites for it: for *any*
+  distribution rho(y | n) in the place of p(y), E[log p(X, u, n) + log rho(y | n) - log q(n, y, u
+  | X)] <= E[log p(X, u, n) - log q(n, u | X)] <= log p(X). Definition 2's uniform rho charges a
+  selection that is the same for every input log (D! / (D - n_A)!) nats per example, per subspace
+  and modality, for information that no example carries: about log D per used coordinate and
+  modality (README, "Relational model"). By default rho is therefore Plackett-Luce with
+  learned, input-independent scores per (A, j), initialised at 0, i.e. at Definition 2's
+  uniform, from which training tightens it (still a bound);
+  ``learned_selection_reverse=False`` keeps the uniform. Not at the selection scores' sharp
+  initial order: the posterior's order drifts as the decoders learn, a sharp rho then charges
+  each displaced place about ``SELECTION_GAP`` nats per rank, and the selection term grew to
+  18,000 nats per tuple at D = 64 (a probe). The selection term has no gradient on the
+  posterior scores in expectation (the drawn order is an integer; its score-function part is
+  not estimated), as with the uniform rho before.
 * **Posterior of u** (eq. 3, "precise aggregation between latent factors which encode the same
   information"): q(u_A[r] | n, y, X_S) = the product of the N(0, 1) prior expert with the chosen
   factors' uni-modal Gaussians q(z_j | x_j) of the j in A and S (``product_of_experts``);
@@ -183,9 +188,12 @@ class RelationalVAE(nnx.Module):
         self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
         ranks = jnp.argsort(jax.random.uniform(rngs.params(), (len(subsets), m, latent_dim)), -1)
         self.selection_net.b_out[...] = -SELECTION_GAP * ranks.astype(jnp.float32)
-        # rho(y | n): Plackett-Luce scores per (A, j), or None for the uniform of Definition 2
+        # rho(y | n): Plackett-Luce scores per (A, j), starting at 0 (the uniform of Definition
+        # 2, which it then tightens), or None to keep the uniform
         self.selection_reverse_scores = (
-            nnx.Param(self.selection_net.b_out[...]) if learned_selection_reverse else None
+            nnx.Param(jnp.zeros_like(self.selection_net.b_out[...]))
+            if learned_selection_reverse
+            else None
         )
         # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
         self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
