@@ -178,7 +178,7 @@ class RelationalVAE(nnx.Module):
     ):
         if len(encoders) != len(decoders) or len(encoders) < 2:
             raise ValueError("mrVAE needs one encoder and one decoder per modality, M >= 2")
-        get_subspace_size_prior(size_prior)  # an unknown name fails before any weight is drawn
+        size_log_prior = get_subspace_size_prior(size_prior)  # fails before any weight is drawn
         self.encoders, self.decoders = nnx.List(encoders), nnx.List(decoders)
         self.latent_dim, self.temperature = latent_dim, temperature
         m = len(encoders)
@@ -197,7 +197,7 @@ class RelationalVAE(nnx.Module):
         )
         # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
         self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
-        self.size_prior = get_subspace_size_prior(size_prior)(latent_dim, m)
+        self.size_prior = size_log_prior(latent_dim, m)
 
     @property
     def num_modalities(self) -> int:
