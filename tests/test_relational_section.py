@@ -28,6 +28,8 @@ def test_unknown_rows_and_variants_are_refused_before_training():
         relational.RelationalExperiment("smoke", overrides={"rows": ("mrVAE", "Bogus")})
     with pytest.raises(ValueError, match="unknown PolyMNIST variant"):
         relational.RelationalExperiment("smoke", "poly")
+    with pytest.raises(ValueError, match="unknown subspace size prior"):
+        relational.RelationalExperiment("smoke", overrides={"size_prior": "flat"})
 
 
 def test_the_launcher_enumerates_every_variant_and_row():

@@ -58,6 +58,7 @@ from mmvae_nb.evaluation.polymnist_classifiers import (
 )
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
+from mmvae_nb.models.hypergeometric import get_subspace_size_prior
 from mmvae_nb.models.polymnist_nets import NUM_PIXELS, PolyMNISTDecoder, PolyMNISTEncoder
 from mmvae_nb.models.relational import RelationalVAE
 from mmvae_nb.objectives.bounds import get_bound
@@ -204,6 +205,7 @@ class RelationalExperiment(Section):
         check_variant(self.variant)
         self.config = profile_config(RELATIONAL, self.profile, **self.overrides)
         _check_rows(self.config.grid.rows)
+        get_subspace_size_prior(self.config.model.size_prior)  # an unknown prior fails here
         # loaded now, so that a wrong path or a missing library fails before any training
         weights = self.inception_weights
         self.inception = InceptionFeatures(weights) if weights else None
