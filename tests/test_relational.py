@@ -17,7 +17,9 @@ from mmvae_nb.objectives.bounds import get_bound
 SIGMA, D, DIMS = 0.5, 2, (3, 2)
 
 
-def small_model(seed=0, learned_selection_reverse=True, size_prior="hypergeometric"):
+def small_model(
+    seed=0, learned_selection_reverse=True, size_prior="hypergeometric", global_selections=False
+):
     """M = 2, D = 2: three subspaces ({0}, {1}, {0, 1}); linear encoders and linear-Gaussian
     decoders, so p(X | n) is Gaussian and log p(X) = log sum_n p(n) N(X; b, G_n G_n^T + s^2 I)
     is exact (y does not enter p(X | u, n))."""
@@ -32,6 +34,7 @@ def small_model(seed=0, learned_selection_reverse=True, size_prior="hypergeometr
         hidden=8,
         learned_selection_reverse=learned_selection_reverse,
         size_prior=size_prior,
+        global_selections=global_selections,
     )
 
 
@@ -89,14 +92,24 @@ def test_the_exact_log_likelihood_is_the_models_marginal(setup):
         ("learned, random", "hypergeometric"),
         ("uniform", "hypergeometric"),
         ("learned, random", "uniform"),
+        ("global, learned", "hypergeometric"),
+        ("global, uniform", "uniform"),
     ],
 )
 def test_eq4_is_below_the_exact_log_likelihood(setup, reverse, size_prior):
     """For any reverse model rho(y | n) of the selections (y is auxiliary: it does not enter
     p(X | u, n)), Definition 2's uniform or Plackett-Luce with any scores, and for either size
-    prior (log p(X) is the marginal under the model's own)."""
+    prior (log p(X) is the marginal under the model's own); also for global selections with
+    rho = r (no selection term) or the uniform rho, at random scores."""
     _, xs = setup
-    model = small_model(learned_selection_reverse=reverse != "uniform", size_prior=size_prior)
+    model = small_model(
+        learned_selection_reverse="uniform" not in reverse,
+        size_prior=size_prior,
+        global_selections=reverse.startswith("global"),
+    )
+    if model.global_selections:
+        shape = model.global_selection_scores[...].shape
+        model.global_selection_scores[...] = 3 * jax.random.normal(jax.random.key(8), shape)
     if reverse == "learned, random":
         shape = model.selection_reverse_scores[...].shape
         model.selection_reverse_scores[...] = 3 * jax.random.normal(jax.random.key(9), shape)
@@ -192,6 +205,34 @@ def test_a_reverse_model_matching_an_input_independent_selection_costs_nothing(s
     np.testing.assert_allclose(values[True], 0.0, atol=1e-12)
     uniform = values[False]
     assert np.all(uniform.mean(0) - 4 * uniform.std(0) / np.sqrt(len(keys)) > 0.1)
+
+
+def test_global_selections_cost_nothing_and_learn_from_the_reconstruction(setup):
+    """Global selections with rho = r: the selection term is 0 in every draw and has no
+    gradient; the scores still receive the reconstruction's (NeuralSort) gradient; one order
+    serves the whole batch, so equal inputs get equal posteriors of u."""
+    _, xs = setup
+    model = small_model(global_selections=True)
+    assert model.selection_net is None and model.selection_reverse_scores is None
+    present = jnp.ones((5, 2), bool)
+    keys = jax.random.split(jax.random.key(5), 200)
+    selection = jax.vmap(lambda k: model.terms(xs, present, k).kl_selections)(keys)
+    np.testing.assert_array_equal(np.asarray(selection), 0.0)
+
+    def part(name):
+        def loss(m):
+            terms = m.terms(xs, present, jax.random.key(3))
+            return jnp.sum(getattr(terms, name))
+
+        return nnx.grad(loss)(model).global_selection_scores[...]
+
+    np.testing.assert_array_equal(np.asarray(part("kl_selections")), 0.0)
+    assert float(jnp.sum(part("reconstruction") ** 2)) > 0
+    same = [jnp.repeat(x[:1], 5, axis=0) for x in xs]
+    sample, _ = model.sample_structure(same, present, jax.random.key(4))
+    np.testing.assert_allclose(sample.mean, jnp.repeat(sample.mean[:1], 5, axis=0))
+    amortised, _ = small_model().sample_structure(same, present, jax.random.key(4))
+    assert not np.allclose(amortised.mean, amortised.mean[:1])  # a Gumbel draw per example
 
 
 def test_the_learned_reverse_model_starts_at_the_uniform(setup):

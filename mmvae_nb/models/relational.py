@@ -51,6 +51,16 @@ the paper leaves open marked **choice**:
   18,000 nats per tuple at D = 64 (a probe). The selection term has no gradient on the
   posterior scores in expectation (the drawn order is an integer; its score-function part is
   not estimated), as with the uniform rho before.
+* **Global selections** (beyond the seed; ``global_selections=True``). Which of modality j's
+  factors encode what it shares with the other modalities of A is a property of the data, not
+  of one example, so the posterior of y may be Plackett-Luce with learned scores per (A, j) that
+  do not depend on X (initialised like the amortised scores' biases). Then the best reverse
+  model is the posterior itself, rho(y | n) = r(y | n), and the selection term is exactly 0 in
+  every draw: the bound is E_y[ELBO(X | y)] with no price for y and no missing score-function
+  gradient, and the scores learn from the reconstruction through NeuralSort's straight-through
+  gradient alone. One order is drawn per batch (an unbiased draw for every example), so the
+  relaxed sort is (K, M, D, D) per step instead of (B, K, M, D, D).
+  ``learned_selection_reverse=False`` keeps Definition 2's uniform rho in this mode too.
 * **Posterior of u** (eq. 3, "precise aggregation between latent factors which encode the same
   information"): q(u_A[r] | n, y, X_S) = the product of the N(0, 1) prior expert with the chosen
   factors' uni-modal Gaussians q(z_j | x_j) of the j in A and S (``product_of_experts``);
@@ -175,6 +185,7 @@ class RelationalVAE(nnx.Module):
         temperature: float = 0.5,
         learned_selection_reverse: bool = True,
         size_prior: str = "hypergeometric",
+        global_selections: bool = False,
     ):
         if len(encoders) != len(decoders) or len(encoders) < 2:
             raise ValueError("mrVAE needs one encoder and one decoder per modality, M >= 2")
@@ -185,16 +196,20 @@ class RelationalVAE(nnx.Module):
         subsets = np.asarray(nonempty_subsets(m))
         self.subsets = subsets  # (K, M) static
         self.size_net = _SubsetMLP(subsets, 1, latent_dim, hidden, latent_dim + 1, rngs=rngs)
-        self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
         ranks = jnp.argsort(jax.random.uniform(rngs.params(), (len(subsets), m, latent_dim)), -1)
-        self.selection_net.b_out[...] = -SELECTION_GAP * ranks.astype(jnp.float32)
-        # rho(y | n): Plackett-Luce scores per (A, j), starting at 0 (the uniform of Definition
-        # 2, which it then tightens), or None to keep the uniform
-        self.selection_reverse_scores = (
-            nnx.Param(jnp.zeros_like(self.selection_net.b_out[...]))
-            if learned_selection_reverse
-            else None
-        )
+        initial_scores = -SELECTION_GAP * ranks  # (K, M, D), the default float dtype
+        self.learned_selection_reverse = learned_selection_reverse
+        if global_selections:  # r(y) = Plackett-Luce(scores per (A, j)), rho = r or uniform
+            self.selection_net = None
+            self.global_selection_scores = nnx.Param(initial_scores)
+            self.selection_reverse_scores = None
+        else:  # eq. 36-38; rho(y | n): scores per (A, j) from 0 (Definition 2's uniform) or None
+            self.selection_net = _SubsetMLP(subsets, m, latent_dim, hidden, latent_dim, rngs=rngs)
+            self.selection_net.b_out[...] = initial_scores
+            self.global_selection_scores = None
+            self.selection_reverse_scores = (
+                nnx.Param(jnp.zeros_like(initial_scores)) if learned_selection_reverse else None
+            )
         # the subsets each modality is decoded from, in ``subsets`` order: (M, 2^{M-1})
         self.decoded_from = np.stack([np.flatnonzero(subsets[:, j]) for j in range(m)])
         self.size_prior = size_log_prior(latent_dim, m)
@@ -207,12 +222,26 @@ class RelationalVAE(nnx.Module):
     def decoder_latent_dim(self) -> int:
         return self.latent_dim * self.decoded_from.shape[1]
 
+    @property
+    def global_selections(self) -> bool:
+        return self.global_selection_scores is not None
+
+    def selection_scores(self, mean, inputs):
+        """The Plackett-Luce scores of r(y | X_S): (B, K, M, D) from eq. 36-38, or the global
+        (K, M, D)."""
+        if self.global_selections:
+            return self.global_selection_scores[...]
+        return self.selection_net(mean, inputs)
+
     def reverse_place_log_probs(self, order):
-        """log rho(place r of ``order`` | places < r) of the selections' reverse model: (B, K, M, D)
-        orders -> (B, K, M, D) (see the module docstring)."""
-        if self.selection_reverse_scores is None:
+        """log rho(place r of ``order`` | places < r) of the selections' reverse model: orders
+        (..., K, M, D) -> the same shape (see the module docstring)."""
+        if not self.learned_selection_reverse:
             return jnp.broadcast_to(uniform_selection_place_log_probs(self.latent_dim), order.shape)
-        scores = jnp.broadcast_to(self.selection_reverse_scores[...], order.shape)
+        # a learned rho of global selections is at its optimum, the posterior itself
+        global_ = self.global_selections
+        reverse = self.global_selection_scores if global_ else self.selection_reverse_scores
+        scores = jnp.broadcast_to(reverse[...], order.shape)
         return plackett_luce_place_log_probs(scores, order)
 
     def encode(self, xs, present):
@@ -251,12 +280,13 @@ class RelationalVAE(nnx.Module):
         expected_used = _tail_sums(size_probs)
         kl_sizes = jnp.sum(size_probs * (log_r - self.size_prior), axis=(1, 2))
 
-        scores = self.selection_net(mean, inputs)  # (B, K, M, D)
+        scores = self.selection_scores(mean, inputs)  # (B, K, M, D), or (K, M, D) if global
         if hard:
             order = jnp.argsort(-scores, axis=-1)
             perm = jax.nn.one_hot(order, d, dtype=mean.dtype)
         else:
             perm, order = gumbel_top_k_st(k_select, scores, self.temperature)
+        perm = perm if perm.ndim == 5 else perm[None]  # a global order: one for the batch
         chosen_mean = jnp.einsum("bkmrd,bmd->bkmr", perm, mean)
         chosen_var = jnp.einsum("bkmrd,bmd->bkmr", perm, var)
         # log r(y | n) - log rho(y | n) = the sum over the places r < n_A of the drawn order

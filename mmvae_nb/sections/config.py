@@ -558,6 +558,10 @@ class RelationalModel:
     # mrVAE's prior on the subspace sizes n_A (``models.hypergeometric.SUBSPACE_SIZE_PRIORS``):
     # Definition 1's "hypergeometric", or "uniform" (beyond the seed)
     size_prior: str = "hypergeometric"
+    # mrVAE's selection posterior: eq. 36-38's scores from the inputs (False), or learned scores
+    # per (subset, modality) that do not depend on the input (True, beyond the seed), whose
+    # selection term is then 0 (``models.relational``)
+    global_selections: bool = False
 
 
 @dataclass(frozen=True)
@@ -625,11 +629,14 @@ RELATIONAL = {
     # weight from the first step every row collapses to the prior
     # (benchmarks/results/diagnose_collapse_quick.txt); with the former 390 steps of batch 128
     # the latents stayed active but MoPoE's generated digit stayed at chance. On this data the
-    # digit is learned by Adam steps, not by batch size (README, "Relational model")
+    # digit is learned by Adam steps, not by batch size (README, "Relational model"). mrVAE:
+    # subspaces of D = 64 with global selections (beyond the seed): with eq. 36-38's selections
+    # its generated x_0 stayed at chance at D = 8 and D = 64 (README, "Relational model")
     "quick": RELATIONAL_PAPER.replace(
         train_size=10_000,
         test_size=2_000,
-        subspace_dim=8,
+        subspace_dim=64,
+        global_selections=True,
         latent_dim=64,
         private_dim=8,
         pooling_hidden=128,
@@ -649,6 +656,7 @@ RELATIONAL = {
         train_size=600,
         test_size=200,
         subspace_dim=4,
+        global_selections=True,
         latent_dim=16,
         private_dim=4,
         relation_hidden=16,

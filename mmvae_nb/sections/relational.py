@@ -123,6 +123,7 @@ def make_relational_model(row: str, config, *, rngs: nnx.Rngs):
             temperature=config.temperature,
             learned_selection_reverse=config.learned_selection_reverse,
             size_prior=config.size_prior,
+            global_selections=config.global_selections,
         )
     agg = aggregator_spec(spec.aggregation)
     latent = config.latent_dim
