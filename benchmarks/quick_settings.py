@@ -2,6 +2,8 @@
 
     python benchmarks/quick_settings.py --section linear --candidates epochs=20 epochs=40 epochs=80
     python benchmarks/quick_settings.py --section aux_label --candidates epochs=62 epochs=125
+    python benchmarks/quick_settings.py --section relational --jobs 2 \
+        --candidates "rows=['mrVAE','MoPoE']" "rows=['mrVAE','MoPoE'] global_selections=False"
 
 Each candidate is a set of overrides of the quick profile (``name=value``, the settings'
 flat names, ``SectionConfig.replace``; an empty string is the quick profile itself). It runs
@@ -23,6 +25,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,7 +39,7 @@ import pandas as pd  # noqa: E402
 
 from mmvae_nb.sections.claims import HELD, NOT_HELD, NOT_MEASURED  # noqa: E402
 
-SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text")
+SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text", "relational")
 RESULTS = Path(__file__).parent / "results"
 STATUSES = (HELD, NOT_HELD, NOT_MEASURED)
 
@@ -56,6 +59,16 @@ if section == "linear":
     betas = sparse.config.grid.betas
     grid = sparse.grid(linear.EQUIVARIANT_AGGREGATIONS, betas=betas)
     claims = linear_claims.claims(dense_runs, sparse_runs, run_grid(sparse, grid, progress=False))
+elif section == "relational":
+    import pandas as pd
+    from mmvae_nb.sections import relational, relational_claims
+    runs, config = [], relational.RelationalExperiment(profile, overrides=overrides).config
+    for variant in config.grid.variants:
+        experiment = relational.RelationalExperiment(
+            profile, variant, overrides=overrides, progress=False
+        )
+        runs.append(run_grid(experiment, experiment.grid(), progress=False))
+    claims = relational_claims.claims(pd.concat(runs, ignore_index=True))
 elif section == "mnist_svhn_text":
     from mmvae_nb.sections import mnist_svhn_text as mst, mnist_svhn_text_claims as mst_claims
     setup = mst.MSTExperiment(profile, 0, overrides)
@@ -78,9 +91,10 @@ print(json.dumps({
 
 
 def parse_candidate(text: str) -> dict:
-    """``"epochs=20 learning_rate=3e-3"`` (or comma-separated) -> ``{"epochs": 20, ...}``."""
+    """``"epochs=20 learning_rate=3e-3"`` (or comma-separated) -> ``{"epochs": 20, ...}``; a
+    value may be a Python literal with commas of its own, ``"rows=['mrVAE', 'MoPoE']"``."""
     overrides = {}
-    for item in text.replace(",", " ").split():
+    for item in filter(None, re.split(r"[\s,]+(?=\w+=)", text.strip())):
         name, _, value = item.partition("=")
         if not value:
             raise ValueError(f"candidate item {item!r} is not name=value")
