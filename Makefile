@@ -93,6 +93,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_linear.py
 	$(PY) benchmarks/bench_mst.py --no-torch
+	$(PY) benchmarks/bench_relational.py
 
 # the `bench` extra (torch, multivae); torch first from PyTorch's CPU index when it is
 # reachable (~200 MB instead of the CUDA build PyPI serves on Linux)

@@ -14,11 +14,11 @@ the quick profile's ``subspace_dim`` and ``global_selections`` (README, "Relatio
 from __future__ import annotations
 
 import argparse
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from bench_mst import timed
 from flax import nnx
 
 from mmvae_nb.data.polymnist import NUM_MODALITIES
@@ -26,17 +26,6 @@ from mmvae_nb.models.polymnist_nets import NUM_PIXELS
 from mmvae_nb.objectives.bounds import get_bound
 from mmvae_nb.sections.config import RELATIONAL
 from mmvae_nb.sections.relational import make_relational_model
-
-
-def timed(fn, *args, repeats: int) -> float:
-    """Median seconds of ``fn(*args)`` after one warm-up call (compilation)."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def gradient_seconds(d: int, global_selections: bool, repeats: int) -> float:
