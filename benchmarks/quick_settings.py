@@ -62,8 +62,9 @@ if section == "linear":
 elif section == "relational":
     import pandas as pd
     from mmvae_nb.sections import relational, relational_claims
-    runs, config = [], relational.RelationalExperiment(profile, overrides=overrides).config
-    for variant in config.grid.variants:
+    from mmvae_nb.sections.config import RELATIONAL, profile_config
+    runs = []
+    for variant in profile_config(RELATIONAL, profile, **overrides).grid.variants:
         experiment = relational.RelationalExperiment(
             profile, variant, overrides=overrides, progress=False
         )
