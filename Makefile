@@ -60,16 +60,18 @@ aux_label: build/$(PROFILE)/02_auxiliary_label.ipynb
 five_modalities: build/$(PROFILE)/03_five_modalities.ipynb
 mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
 relational: build/$(PROFILE)/05_relational.ipynb
-# the longest sections first, so that `make -j2` keeps both lanes busy
-sections: relational mnist_svhn_text linear aux_label five_modalities
+# Two lanes on 2 cores pair a convolutional section (05, 04: multi-threaded, ~1.4-1.6 cores
+# busy) with a small-op one (01, 02, 03: mostly single-threaded XLA compilation, e.g. 17 of an
+# auxiliary-label row's 28 s), so that `make -j2` never runs the two convolutional sections side by
+# side: 05 | 01 -> 02, then 04 | 02 -> 03 (make starts prerequisites in this order).
+sections: relational linear aux_label mnist_svhn_text five_modalities
 
-# quick runs one notebook per two CPU cores at a time (QUICK_JOBS; one on a 2-core machine):
-# a quick training keeps about 1.4 cores busy. On 2 cores two notebooks at a time gained
-# nothing measurable (small-op models: 1.33x the throughput of one after the other; the
-# MNIST-SVHN-Text convolutions, multi-threaded, slow down when two kernels share the cores),
-# and every table and figure came out byte-identical. reproduce runs one at a time: on a GPU,
-# two kernels would compete for the device's memory.
-QUICK_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n / 2 > 1 ? n / 2 : 1 )))
+# quick runs two notebooks at a time on 2 cores, and one per two cores on more (QUICK_JOBS).
+# Before notebook 05 joined, one at a time was measured as fast as two (552b1fe: four notebooks
+# side by side under outside load); the lanes above are what make two pay. Tables and figures
+# do not depend on the lanes (each notebook is one process, seeded). reproduce runs one at a
+# time: on a GPU, two kernels would compete for the device's memory.
+QUICK_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n / 2 > 2 ? n / 2 : 2 )))
 quick:
 	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=quick && $(MAKE) scorecard PROFILE=quick
 
