@@ -69,7 +69,7 @@ def test_a_missing_cell_or_source_is_not_measured():
     assert best(sources).status == NOT_MEASURED
 
 
-def test_best_of_compares_the_best_of_each_group_and_ties_hold():
+def test_best_of_compares_the_best_of_each_group_and_a_tie_is_not_held():
     table = _table(
         [
             ("ours", "PoE", -5.0, 0.1),
@@ -80,8 +80,12 @@ def test_best_of_compares_the_best_of_each_group_and_ties_hold():
     )
     learnable, fixed = aggregations("SumPooling", "SelfAttention"), aggregations("PoE", "MoE")
     verdict = BestOf(T, "llh", learnable, fixed, OURS)({T: table})
-    assert verdict.status == HELD and verdict.difference == 0  # "at least as good"
+    assert verdict.status == NOT_HELD and verdict.difference == 0  # "improves": not a tie
     assert "best SelfAttention" in verdict.evidence and "best PoE" in verdict.evidence
+    better = table.assign(
+        mean=np.where(table["aggregation"] == "SelfAttention", -4.0, table["mean"])
+    )
+    assert BestOf(T, "llh", learnable, fixed, OURS)({T: better}).status == HELD
     worse = table.assign(
         mean=np.where(table["aggregation"] == "SelfAttention", -7.0, table["mean"])
     )

@@ -19,8 +19,10 @@ The checks:
 
 * ``Better(source, metric, a, b)``: the cells selected by ``a`` beat those selected by ``b``
   (means over the selected cells);
-* ``BestOf(source, metric, a_options, b_options)``: the best of the schemes ``a_options`` is at
-  least as good as the best of ``b_options`` ("more flexible aggregation improves ...");
+* ``BestOf(source, metric, a_options, b_options)``: the best of the schemes ``a_options`` beats
+  the best of ``b_options`` ("more flexible aggregation improves ..."); a tie is not held, as in
+  ``Better``: an exact tie of two means on a continuous metric is two degenerate models (e.g.
+  both generating the same input-independent image, whose coherence is one class's frequency);
 * ``NoUniformWinner``: no single scheme is best for every target ("no bound or aggregation
   scheme performs best across all modalities");
 * ``SmallerRange``: the cells of one table differ less among themselves than those of another
@@ -169,8 +171,8 @@ class Better:
 
 @dataclass(frozen=True)
 class BestOf:
-    """The best of the cell groups ``a`` is at least as good as the best of the groups ``b``
-    on ``metric`` (each group a selector, e.g. ``{"aggregation": "SumPooling"}``; ``where``
+    """The best of the cell groups ``a`` beats the best of the groups ``b`` on ``metric``
+    (a tie is not held; each group a selector, e.g. ``{"aggregation": "SumPooling"}``; ``where``
     selects the cells of all, e.g. a bound and a prior)."""
 
     source: str
@@ -192,10 +194,7 @@ class BestOf:
                 return _not_measured(f"none of {[_label(g) for g in groups]} reproduced")
             best.append(max(ran, key=lambda item: _sign(self.metric) * item[1][0]))
         (name_a, a), (name_b, b) = best
-        verdict = _compare(self.metric, f"best {name_a}", a, f"best {name_b}", b)
-        if verdict.status == NOT_HELD and verdict.difference == 0:  # "at least as good"
-            verdict = Verdict(HELD, verdict.evidence, verdict.difference, verdict.spread)
-        return verdict
+        return _compare(self.metric, f"best {name_a}", a, f"best {name_b}", b)
 
 
 @dataclass(frozen=True)

@@ -490,8 +490,8 @@ MNIST_SVHN_TEXT = {
     "paper": MNIST_SVHN_TEXT_PAPER,
     # quick: the offline stand-in (30,000 / 5,000 rendered images, ~30 s once, then cached);
     # classifiers see the 30,000 images of each modality the triples use for 3 epochs (97.9 %
-    # on MNIST, 90.9 % on the stand-in; 5 epochs gave 98.2 % and 94-95 % at 1.6x the time, 153 s
-    # on 2 cores, until make quick had to fit 30 minutes with notebook 05)
+    # on MNIST, 87.7 % on the stand-in, tables/quick/mst_classifiers.csv; 5 epochs gave 98.2 %
+    # and 94-95 % in 153 s on 2 cores, until make quick had to fit 30 minutes with notebook 05)
     "quick": MNIST_SVHN_TEXT_PAPER.replace(
         svhn="standin",
         svhn_size=30_000,
