@@ -47,7 +47,8 @@ def notebook_times(path: Path, top: int) -> dict:
 
 
 def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(round(seconds % 60)):02d}"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def main() -> None:
