@@ -20,10 +20,6 @@ from datetime import datetime
 from pathlib import Path
 
 
-def _time(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 def notebook_times(path: Path, top: int) -> dict:
     """Start, end, wall and cell seconds of one executed notebook, with its ``top`` cells."""
     notebook = json.loads(path.read_text())
@@ -33,9 +29,9 @@ def notebook_times(path: Path, top: int) -> dict:
     cells = []
     for index, cell in enumerate(notebook["cells"]):
         seconds = cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0
-        first_line = "".join(cell["source"]).strip().splitlines()[0] if cell["source"] else ""
+        first_line = ("".join(cell["source"]).strip().splitlines() or [""])[0]
         cells.append((seconds, index, first_line[:60]))
-    start, end = _time(run["start_time"]), _time(run["end_time"])
+    start, end = (datetime.fromisoformat(run[key]) for key in ("start_time", "end_time"))
     return {
         "notebook": path.stem,
         "start": start,

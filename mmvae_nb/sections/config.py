@@ -390,7 +390,7 @@ FIVE_MODALITIES = {
     "paper": FIVE_MODALITIES_PAPER,
     # quick: 180 updates (the paper: 80,000; 300 until make quick had to fit 30 minutes with
     # notebook 05) at a 6x larger learning rate, networks 1/8 as wide, 2 repetitions, 500 test
-    # points, 32 particles: compilation is most of its time (18 of 25 s per row)
+    # points, 32 particles: compilation is most of its time (18 of 25 s per row at 300 steps)
     "quick": FIVE_MODALITIES_PAPER.replace(
         repetitions=2,
         n_train=1500,
