@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -139,3 +140,67 @@ def test_warmup_schedule_rises_then_decays_and_zero_warmup_is_the_plain_decay():
     ]
     with pytest.raises(ValueError, match="warmup_steps"):
         cosine_schedule(peak, final, total, total - 1)
+
+
+def _official_updates(params, summed_loss, steps, clip_value, learning_rate):
+    """The official code's optimiser on the batch-summed loss (gaussian_simulations.py:263)."""
+    official = optax.chain(optax.zero_nans(), optax.clip(clip_value), optax.adam(learning_rate))
+    state = official.init(params)
+    for _ in range(steps):
+        updates, state = official.update(jax.grad(summed_loss)(params), state, params)
+        params = optax.apply_updates(params, updates)
+    return params
+
+
+def test_batch_sum_clipping_is_the_official_optimiser_on_the_summed_loss():
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(0)
+        x = jnp.asarray(rng.normal(size=(40, 3)))
+        params = {"w": jnp.asarray(rng.normal(size=(3,))), "b": jnp.asarray(0.5)}
+
+        def per_example(p):
+            return (x @ p["w"] + p["b"] - 7.0) ** 2
+
+        mean_loss = lambda p: jnp.mean(per_example(p))  # noqa: E731 (what loss_fn returns)
+        summed_loss = lambda p: jnp.sum(per_example(p))  # noqa: E731 (the official loss)
+        grad_sum = jax.grad(summed_loss)(params)
+        assert np.abs(np.asarray(grad_sum["w"])).max() > 100.0  # clip(100) binds on the sum...
+        assert np.abs(np.asarray(jax.grad(mean_loss)(params)["w"])).max() < 100.0  # not mean
+        expected = _official_updates(params, summed_loss, 5, 100.0, 1e-2)
+
+        ours = make_optimizer(
+            100.0, 1e-2, clip_on="batch_sum", batch_size=40, zero_nan_gradients=True
+        )
+        mine, state = params, ours.init(params)
+        for _ in range(5):
+            updates, state = ours.update(jax.grad(mean_loss)(mine), state, mine)
+            mine = optax.apply_updates(mine, updates)
+        for a, b in zip(jax.tree.leaves(mine), jax.tree.leaves(expected)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+        # clipping the mean's gradient at the same threshold (it never binds here) is a
+        # different optimiser: Adam's first step is sign(g) x lr either way, later ones differ
+        unclipped = make_optimizer(100.0, 1e-2, clip_on="batch_mean")
+        other, state = params, unclipped.init(params)
+        for _ in range(5):
+            updates, state = unclipped.update(jax.grad(mean_loss)(other), state, other)
+            other = optax.apply_updates(other, updates)
+        assert not np.allclose(other["w"], expected["w"], rtol=1e-6)
+
+
+def test_nan_gradients_are_zeroed_only_when_asked():
+    params = {"w": jnp.ones(3)}
+    grads = {"w": jnp.asarray([1.0, jnp.nan, -1.0])}
+    zeroing = make_optimizer(100.0, 0.1, zero_nan_gradients=True)
+    updates, _ = zeroing.update(grads, zeroing.init(params), params)
+    assert np.all(np.isfinite(updates["w"])) and updates["w"][1] == 0.0
+    keeping = make_optimizer(100.0, 0.1)
+    updates, _ = keeping.update(grads, keeping.init(params), params)
+    assert np.isnan(updates["w"][1])
+
+
+def test_an_unknown_clip_reduction_is_refused_before_training():
+    with pytest.raises(ValueError, match="unknown clip_on 'sum'.*batch_sum"):
+        TrainConfig(clip_on="sum")
+    with pytest.raises(ValueError, match="unknown clip_on"):
+        make_optimizer(1.0, clip_on="per_example")

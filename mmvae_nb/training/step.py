@@ -2,9 +2,10 @@
 
 ``trainer.train_replicas`` calls ``train_step`` inside a ``lax.scan`` over device-resident
 minibatches (vmapped over replicas); ``streaming.train_streaming`` jits it and calls it once per
-host minibatch. The optimiser is the official code's: element-wise gradient clipping
-(``optax.clip``), then Adam with a constant learning rate (App. M) or a cosine decay (App. P:
-5e-4 -> 1e-4 for MNIST-SVHN-Text).
+host minibatch. The optimiser is the official code's (``make_optimizer``): NaN gradients zeroed,
+element-wise gradient clipping (``optax.clip``) of the batch-summed loss's gradient, then Adam
+with a constant learning rate (App. M) or a cosine decay (App. P: 5e-4 -> 1e-4 for
+MNIST-SVHN-Text).
 """
 
 from __future__ import annotations
@@ -16,13 +17,55 @@ from flax import nnx
 
 from mmvae_nb.objectives.bounds import get_bound
 
+# what the clipping threshold applies to: the gradient of the loss summed over the batch (the
+# official code) or of its mean (``loss_fn``, what this project minimises)
+CLIP_ON = ("batch_sum", "batch_mean")
 
-def make_optimizer(clip_value: float, learning_rate=1e-3) -> optax.GradientTransformation:
-    """Element-wise clipping to ``[-clip_value, clip_value]``, then Adam.
+
+def check_clip_on(clip_on: str) -> None:
+    if clip_on not in CLIP_ON:
+        raise ValueError(f"unknown clip_on {clip_on!r}; choose one of {list(CLIP_ON)}")
+
+
+def make_optimizer(
+    clip_value: float,
+    learning_rate=1e-3,
+    *,
+    clip_on: str = "batch_mean",
+    batch_size: int = 1,
+    zero_nan_gradients: bool = False,
+) -> optax.GradientTransformation:
+    """NaN gradients set to 0 (``zero_nan_gradients``), element-wise clipping to
+    ``[-clip_value, clip_value]``, then Adam, on the gradient of ``loss_fn`` (the batch mean).
+
+    ``clip_on="batch_sum"`` first multiplies that gradient by ``batch_size``: it is then the
+    gradient of the loss summed over the batch, which the official code clips and feeds to Adam
+    (``optax.chain(optax.zero_nans(), optax.clip(100.0), optax.adam(lr))`` on
+    ``jnp.sum(loss)``: ``gaussian_simulations.py:263-267``, ``iVAE_bimodal_simulation.py:456-460``,
+    ``iVAE_multimodal_simulation.py:515-519``, ``multimodal_vae.py:669`` of
+    marcelah/MaskedMultimodalVAE@4727856). The updates are the official ones exactly (Adam's eps
+    included); the threshold binds at ``clip_value / batch_size`` on the mean's gradient.
+    ``clip_on="batch_mean"`` clips the mean's gradient itself.
 
     ``learning_rate`` is a float, a traced scalar (``train_replicas`` traces it so that changing
     it does not recompile) or an optax schedule (``cosine_schedule``)."""
-    return optax.chain(optax.clip(clip_value), optax.adam(learning_rate))
+    check_clip_on(clip_on)
+    transforms = [optax.scale(batch_size)] if clip_on == "batch_sum" else []
+    if zero_nan_gradients:
+        transforms.append(optax.zero_nans())
+    transforms += [optax.clip(clip_value), optax.adam(learning_rate)]
+    return optax.chain(*transforms)
+
+
+def optimizer_for(config, learning_rate) -> optax.GradientTransformation:
+    """``make_optimizer`` with the clipping settings of ``config`` (a ``TrainConfig``)."""
+    return make_optimizer(
+        config.clip_value,
+        learning_rate,
+        clip_on=config.clip_on,
+        batch_size=config.batch_size,
+        zero_nan_gradients=config.zero_nan_gradients,
+    )
 
 
 def cosine_schedule(
@@ -50,9 +93,9 @@ def cosine_schedule(
 def cosine_adam(config, total_steps: int, final_learning_rate: float, warmup_steps: int = 0):
     """``make_optimizer`` with ``cosine_schedule`` from ``config.learning_rate`` to
     ``final_learning_rate`` over ``total_steps`` (App. P), after ``warmup_steps`` of linear
-    warm-up, clipping at ``config.clip_value``."""
+    warm-up, clipping as ``config`` says (``optimizer_for``)."""
     schedule = cosine_schedule(config.learning_rate, final_learning_rate, total_steps, warmup_steps)
-    return make_optimizer(config.clip_value, schedule)
+    return optimizer_for(config, schedule)
 
 
 def loss_fn(

@@ -1,8 +1,9 @@
 """Training: optax Adam, ``jit`` + ``lax.scan`` over steps and epochs, ``vmap`` over replicas.
 
 Each scan step is ``step.train_step`` on ``step.loss_fn`` (the negative mean bound), the same
-step ``streaming.train_streaming`` jits; the optimiser is ``step.make_optimizer`` (element-wise
-clipping, then Adam at a constant learning rate, App. M).
+step ``streaming.train_streaming`` jits; the optimiser is ``step.make_optimizer`` (the official
+code's: NaN gradients zeroed, element-wise clipping of the batch-summed loss's gradient, then Adam
+at a constant learning rate, App. M).
 
 A replica whose loss becomes non-finite is a result, not a crash: its divergence epoch is kept
 (``TrainedModels.diverged_epoch``) and the other replicas train on.
@@ -23,6 +24,7 @@ resumes from the checkpoint with the same result as an uninterrupted run.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import warnings
@@ -48,7 +50,7 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
-from mmvae_nb.training.step import make_optimizer, train_step
+from mmvae_nb.training.step import check_clip_on, optimizer_for, train_step
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,18 @@ class TrainConfig:
     epochs: int = 4000
     batch_size: int = 500
     learning_rate: float = 1e-3
-    # element-wise gradient clipping (optax.clip), as in the official code
+    # element-wise gradient clipping (optax.clip), as in the official code, of the gradient of
+    # the loss summed over the batch ("batch_sum", the official code) or of its mean
     clip_value: float = 100.0
+    clip_on: str = "batch_sum"
+    zero_nan_gradients: bool = True  # the official optax.zero_nans()
     seed: int = 0
     epochs_per_call: int = 50
 
     def __post_init__(self):
         get_bound(self.bound)  # raises on an unknown bound
         get_subset_sampler(self.subset_sampler)  # and on an unknown subset sampler
+        check_clip_on(self.clip_on)
         if self.epochs <= 0 or self.batch_size <= 0 or self.epochs_per_call <= 0:
             raise ValueError(f"epochs, batch_size, epochs_per_call must be positive: {self}")
         if not (np.all(np.asarray(self.beta) > 0) and self.learning_rate > 0):
@@ -79,14 +85,7 @@ class TrainConfig:
 
 @functools.partial(
     jax.jit,
-    static_argnames=(
-        "graphdef",
-        "bound",
-        "subset_sampler",
-        "batch_size",
-        "clip_value",
-        "num_epochs",
-    ),
+    static_argnames=("graphdef", "config", "num_epochs"),
 )
 def _train_epochs(
     params,
@@ -99,14 +98,14 @@ def _train_epochs(
     learning_rate,
     *,
     graphdef,
-    bound,
-    subset_sampler,
-    batch_size,
-    clip_value,
+    config,
     num_epochs,
 ):
-    """``num_epochs`` epochs for every replica (leading axis of every argument but the lr)."""
-    optimizer = make_optimizer(clip_value, learning_rate)
+    """``num_epochs`` epochs for every replica (leading axis of every argument but the lr) with
+    ``config``'s bound, subset sampler, batch size and clipping (``config`` is static, with its
+    beta and learning rate replaced by placeholders: both are traced)."""
+    optimizer = optimizer_for(config, learning_rate)
+    bound, subset_sampler, batch_size = config.bound, config.subset_sampler, config.batch_size
 
     def one_replica(params, opt_state, consts, xs, present, key, beta):
         n = present.shape[0]
@@ -215,7 +214,7 @@ def train_replicas(
     xs = [jnp.asarray(x, dtype=jnp.float32) for x in xs]
     progress_state = _progress(
         params,
-        jax.vmap(make_optimizer(config.clip_value).init)(params),
+        jax.vmap(optimizer_for(config, config.learning_rate).init)(params),
         keys[num_replicas:],
         np.zeros((num_replicas, config.epochs), np.float32),
         0,
@@ -238,6 +237,10 @@ def train_replicas(
     done, spent = int(progress_state["epochs_done"]), float(progress_state["seconds"])
     start = time.perf_counter()
     chunk = _chunk_size(config.epochs, config.epochs_per_call)
+    # what the compiled program depends on: beta, the learning rate and the seed are traced
+    program_config = dataclasses.replace(
+        config, beta=1.0, learning_rate=1.0, seed=0, epochs=1, epochs_per_call=1
+    )
     with tqdm(
         total=config.epochs, initial=done, desc=description, disable=not progress, leave=False
     ) as bar:
@@ -254,10 +257,7 @@ def train_replicas(
                 betas,
                 jnp.float32(config.learning_rate),
                 graphdef=graphdef,
-                bound=config.bound,
-                subset_sampler=config.subset_sampler,
-                batch_size=config.batch_size,
-                clip_value=config.clip_value,
+                config=program_config,
                 num_epochs=chunk,
             )
             loss_history[:, done : done + chunk] = np.asarray(losses)
