@@ -1,10 +1,15 @@
 # mmvae_nb — every command creates .venv on first use (python -m venv + pip), then runs.
 #   make quick       all notebooks, reduced sizes, CPU, minutes        (PROFILE=quick)
 #   make reproduce   every training as a job (launch.py), then the notebooks (PROFILE=paper)
+#   make rehearse    the paper pipeline with only counts cut, every table and figure (CPU)
+#   make gpu-slice   on one GPU: compile and time every paper step, then train whole sections
 #   make test        pytest in parallel + every notebook in the smoke profile
 #   make linear|aux_label|five_modalities|mnist_svhn_text|relational PROFILE=...   one section
 #   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist
 #   make bench       throughput benchmarks (bench-torch: side by side with PyTorch)
+# GPU=1 (default where nvidia-smi lists a GPU): JAX with CUDA (extra GPU_EXTRA, `gpu` = CUDA 12;
+# gpu-cuda13 for CUDA 13 drivers). PROFILE=paper on a machine without an accelerator stops
+# before training with the projected CPU hours; ALLOW_CPU=1 goes on anyway.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,11 +17,17 @@ PY := $(VENV)/bin/python
 PROFILE ?= quick
 EXECUTOR ?= local
 LAUNCH_ARGS ?=
-STAMP := $(VENV)/.installed-stamp
+comma := ,
+GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1)
+GPU_EXTRA ?= gpu
+EXTRAS := dev$(if $(filter 1,$(GPU)),$(comma)$(GPU_EXTRA))
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+export MMVAE_NB_ALLOW_CPU := $(ALLOW_CPU)
+SLICE_SECONDS ?= 540
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help
+.PHONY: quick reproduce rehearse gpu-slice launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help
 
 help:
 	@sed -n '1,9p' Makefile
@@ -24,7 +35,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $@
 
 # One executed notebook per profile under build/<profile>/ (outside git); it depends on the
@@ -32,9 +43,9 @@ $(STAMP): pyproject.toml
 # that is renamed only on success: an interrupted run (papermill saves as it goes, even after
 # make has given up) never leaves a target that looks up to date. Trained models are cached by
 # config hash, so a re-run retrains nothing that finished.
-# At the paper profile a section's trainings run through the launcher first (mmvae_nb/launch.py,
-# EXECUTOR), so that the notebook only evaluates.
-LAUNCH = $(if $(filter paper,$*),$(PY) -m mmvae_nb.launch --profile paper --sections $(1) \
+# At the paper and rehearse profiles a section's trainings run through the launcher first
+# (mmvae_nb/launch.py, EXECUTOR), so that the notebook only evaluates.
+LAUNCH = $(if $(filter paper rehearse,$*),$(PY) -m mmvae_nb.launch --profile paper --sections $(1) \
 	--executor $(EXECUTOR) $(LAUNCH_ARGS) &&)
 RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(PY) -m papermill $< \
 	$(basename $@).part.ipynb -p profile $* -p progress False --cwd notebooks \
@@ -82,6 +93,19 @@ reproduce: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile paper --executor $(EXECUTOR) $(LAUNCH_ARGS)
 	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper
 
+# rehearse: the paper profile with only counts cut (steps, data, test points, particles), every
+# grid row, beta, seed, width and evaluation path; launcher then notebooks, in two lanes as quick;
+# writes every table and figure of both papers to tables/rehearse, figures/rehearse (numbers
+# meaningless, not committed)
+rehearse: $(STAMP)
+	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=rehearse && $(MAKE) scorecard PROFILE=rehearse
+
+# gpu-slice: on one GPU within SLICE_SECONDS, compile and time every paper training's step
+# (benchmarks/results/paper_programs_<device>.csv), then train whole sections at the paper's
+# settings (five modalities, Table 7, linear) and write their per-run tables under tables/paper
+gpu-slice: $(STAMP)
+	$(PY) -m mmvae_nb.gpu_slice --budget $(SLICE_SECONDS)
+
 launch-status: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile $(PROFILE) --status
 
@@ -116,4 +140,4 @@ strip: $(STAMP)
 	$(PY) -m nbstripout notebooks/*.ipynb
 
 clean:
-	rm -rf build tables/smoke figures/smoke .cache
+	rm -rf build tables/smoke figures/smoke tables/rehearse figures/rehearse .cache

@@ -28,86 +28,25 @@ machine perturbs it less; the projection is then for one core.
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mmvae_nb.data.mnist_svhn_text import load_mnist
-from mmvae_nb.data.street_numbers import SVHN_CLASS_COUNTS
 from mmvae_nb.launch import SECTIONS, Job, jobs
-from mmvae_nb.sections import config as section_configs
+from mmvae_nb.paper_programs import cost_class, paper_section, paper_steps
 from mmvae_nb.sections.section import Run
-from mmvae_nb.training.streaming import steps_per_epoch
 
 RESULTS = Path(__file__).parent / "results" / "paper_time.csv"
-PAPER_CONFIGS = {
-    "linear": section_configs.LINEAR,
-    "aux_label": section_configs.AUX_LABEL,
-    "five_modalities": section_configs.FIVE_MODALITIES,
-    "mnist_svhn_text": section_configs.MNIST_SVHN_TEXT,
-    "relational": section_configs.RELATIONAL,
-}
 MST_STEPS = 20  # MNIST-SVHN-Text steps timed (the 6,000 stand-in triples hold 24 batches)
-
-
-@functools.cache
-def paper_mst_triples(dups: int = 20, max_per_label: int = 10_000) -> int:
-    """Training triples of the paper profile: ``dups`` x sum over labels of
-    min(#MNIST, #SVHN, ``max_per_label``), as ``pair_indices`` matches them."""
-    mnist = np.bincount(load_mnist("train")[1], minlength=10)
-    return dups * int(
-        sum(min(a, b, max_per_label) for a, b in zip(mnist, SVHN_CLASS_COUNTS["train"]))
-    )
-
-
-def cost_class(job: Job) -> str:
-    """What sets a training's cost: section, aggregation, prior, bound, private latents, and for
-    the linear section's equivariant models their setting (dense and sparse data have the same
-    shapes; beta changes no shape)."""
-    run = job.run
-    setting = job.setting if "equivariant" in run.aggregation else ""
-    parts = (job.section, setting, run.aggregation, run.prior, run.bound)
-    return "/".join(p for p in parts if p) + ("/private" if run.private else "")
-
-
-def paper_steps(job: Job) -> int:
-    """Adam steps of ``job`` at the paper's settings (from the paper profile's configuration)."""
-    config = PAPER_CONFIGS[job.section]["paper"]
-    training = config.training
-    if job.section == "mnist_svhn_text":
-        return training.epochs * steps_per_epoch(paper_mst_triples(), training.batch_size)
-    if job.section == "relational":
-        return training.epochs * steps_per_epoch(config.data.train_size, training.batch_size)
-    return training.epochs * (config.data.n_train // training.batch_size)
-
-
-def _section(section: str, setting: str, overrides: dict):
-    if section == "linear":
-        from mmvae_nb.sections.linear import LinearExperiment
-
-        return LinearExperiment(profile="paper", sparse=setting != "dense", overrides=overrides)
-    if section == "mnist_svhn_text":
-        from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
-
-        return MSTExperiment("paper", 0, overrides)
-    if section == "relational":
-        from mmvae_nb.sections.relational import RelationalExperiment
-
-        return RelationalExperiment("paper", setting, 0, overrides, progress=False)
-    from mmvae_nb.sections.identifiable import IdentifiableExperiment
-
-    return IdentifiableExperiment(section, "paper", 0, overrides)
 
 
 def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
     """Seconds per step of ``job``'s training at the paper's shapes, compiled; also the steps
     timed and the replicas trained together."""
     if job.section == "mnist_svhn_text":
-        batch = _section(job.section, "", {}).config.training.batch_size
+        batch = paper_section(job.section, "", {}).config.training.batch_size
         steps = min(steps, MST_STEPS)  # a step takes about half a second on this CPU
         overrides = {
             "svhn": "standin",
@@ -118,16 +57,16 @@ def measured_step_seconds(job: Job, steps: int) -> tuple[float, int, int]:
             "epochs": 1,
         }
     elif job.section == "relational":
-        batch = _section(job.section, job.setting, {}).config.training.batch_size
+        batch = paper_section(job.section, job.setting, {}).config.training.batch_size
         steps = min(steps, MST_STEPS)
         # one epoch of ``steps`` batches; the test loss that selects the epoch runs on one batch
         overrides = {"train_size": batch * steps, "test_size": batch, "selection_size": batch}
         overrides["epochs"] = 1
     else:
-        paper = _section(job.section, job.setting, {}).config
+        paper = paper_section(job.section, job.setting, {}).config
         per_epoch = paper.data.n_train // paper.training.batch_size
         overrides = {"epochs": max(1, steps // per_epoch)}
-    section = _section(job.section, job.setting, overrides)
+    section = paper_section(job.section, job.setting, overrides)
     timed = _train(section, job.run)  # compiles (and is discarded)
     timed = _train(section, job.run)
     if job.section in ("mnist_svhn_text", "relational"):

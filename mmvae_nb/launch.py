@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmvae_nb.hardware import CPUTrainingRefused, check_devices
 from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
 
@@ -265,6 +266,10 @@ def main(argv=None) -> None:
     parser.add_argument("--status", action="store_true", help="show the records and stop")
     args = parser.parse_args(argv)
     if not args.status:
+        try:
+            check_devices(args.profile, args.sections)
+        except CPUTrainingRefused as refusal:
+            parser.exit(2, f"{refusal}\n")
         executor, cluster = args.executor, None
         if executor == "submitit-local":
             executor, cluster = "submitit", "local"

@@ -12,15 +12,18 @@ A trained model's cache key covers ``data``, ``model`` and ``training`` only (``
 plus the condition that training was run for: changing an evaluation setting or the grid never
 retrains a model that exists.
 
-A profile changes sizes, never logic: every profile runs the same code. ``paper`` follows the
+A profile changes sizes, never logic: every profile runs the same code, and
+``profile_rules`` lists what each may change (``rehearse``: counts only, so that it runs every
+program, row and evaluation path of ``paper`` in minutes on a CPU; ``quick`` and ``smoke``:
+sizes, the grid and named stabilisers). ``paper`` follows the
 paper (App. M, Tables 17-20, App. P) and, where it is silent, the official code (linear: batch
 500, Adam 1e-3, element-wise clipping at 100 of the batch-summed loss's gradient, NaN gradients
 zeroed, 4000 epochs; non-linear identifiable models: batch 250, Adam 5e-4, clipping at 1000 the
 same way, 4000 epochs). MNIST-SVHN-Text and the relational model have no official JAX code; they
 follow MoPoE's PyTorch training (a batch-mean loss, no clipping: ``clip_on="batch_mean"`` with a
-threshold that never binds, NaN gradients kept). ``quick`` and ``smoke`` are built
-from ``paper`` with ``dataclasses.replace`` (``SectionConfig.replace``), so every difference
-from the paper is written where the profile is defined.
+threshold that never binds, NaN gradients kept). ``rehearse``, ``quick`` and ``smoke``
+are built from ``paper`` with ``dataclasses.replace`` (``SectionConfig.replace``), so every
+difference from the paper is written where the profile is defined.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from mmvae_nb.data.identifiable import (
 from mmvae_nb.objectives.subsets import get_subset_sampler
 from mmvae_nb.training.trainer import TrainConfig
 
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "rehearse", "paper")
 GROUPS = ("data", "model", "training", "evaluation", "grid")
 
 
@@ -184,8 +187,11 @@ LINEAR_PAPER = LinearConfig(
     LinearEvaluation(eval_samples=16),
     BetaGrid((0.1, 1.0, 4.0)),
 )
+# rehearse (every profile's rehearsal: the paper's grid, widths and data sets, counts cut)
+_REHEARSE_SYNTHETIC = dict(n_train=500, n_test=200, epochs=2, batch_size=250, eval_samples=2)
 LINEAR = {
     "paper": LINEAR_PAPER,
+    "rehearse": LINEAR_PAPER.replace(**_REHEARSE_SYNTHETIC),
     # quick: fewer and smaller data sets, narrower networks (width 128 instead of 512 / 256),
     # a 3x larger learning rate and 24 epochs (192 steps; 40 until make quick had to fit 30
     # minutes with notebook 05), so that all 34 trainings fit in minutes on 2 CPU cores
@@ -358,6 +364,7 @@ AUX_LABEL_PAPER = AuxLabelConfig(
 )
 AUX_LABEL = {
     "paper": AUX_LABEL_PAPER,
+    "rehearse": AUX_LABEL_PAPER.replace(**_REHEARSE_SYNTHETIC, llh_particles=8),
     # quick: 2/5 of the data, 1.25% of the paper's updates (1000 instead of 80,000) at a 4x
     # larger learning rate, half-width networks, 2 repetitions: fits ~6 minutes on 2 CPU cores.
     # Half the updates (480) were measured on 2026-12-06: our bound then lost to the mixture
@@ -397,6 +404,7 @@ FIVE_MODALITIES_PAPER = FiveModalitiesConfig(
 )
 FIVE_MODALITIES = {
     "paper": FIVE_MODALITIES_PAPER,
+    "rehearse": FIVE_MODALITIES_PAPER.replace(**_REHEARSE_SYNTHETIC, llh_particles=8),
     # quick: 180 updates (the paper: 80,000; 300 until make quick had to fit 30 minutes with
     # notebook 05) at a 6x larger learning rate, networks 1/8 as wide, 2 repetitions, 500 test
     # points, 32 particles: compilation is most of its time (18 of 25 s per row at 300 steps)
@@ -499,6 +507,20 @@ MNIST_SVHN_TEXT_PAPER = MSTConfig(
 )
 MNIST_SVHN_TEXT = {
     "paper": MNIST_SVHN_TEXT_PAPER,
+    "rehearse": MNIST_SVHN_TEXT_PAPER.replace(
+        svhn="standin",
+        svhn_size=3_000,
+        svhn_test_size=500,
+        dups=1,
+        train_size=600,
+        epochs=1,
+        batch_size=100,
+        classifier_epochs=1,
+        eval_size=100,
+        latent_train_size=200,
+        llh_particles=4,
+        particles_per_chunk=4,
+    ),
     # quick: the offline stand-in (30,000 / 5,000 rendered images, ~30 s once, then cached);
     # classifiers see the 30,000 images of each modality the triples use for 3 epochs (97.9 %
     # on MNIST, 87.7 % on the stand-in, tables/quick/mst_classifiers.csv; 5 epochs gave 98.2 %
@@ -650,6 +672,15 @@ RELATIONAL_PAPER = RelationalConfig(
 )
 RELATIONAL = {
     "paper": RELATIONAL_PAPER,
+    "rehearse": RELATIONAL_PAPER.replace(
+        train_size=192,
+        test_size=100,
+        epochs=1,
+        batch_size=32,
+        classifier_epochs=1,
+        eval_size=100,
+        selection_size=50,
+    ),
     # quick: 10,000 / 2,000 tuples, 6 epochs of batch 32 (1,872 Adam steps), half-width
     # convolutions, small latents, the KL weight raised over the first 300 steps; the two rows
     # the seed compares (SumPooling with private latents, beyond the seed, is left to the paper

@@ -34,6 +34,7 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import cosine_adam, train_step
 from mmvae_nb.training.trainer import TrainConfig, warn_divergence
 
@@ -95,6 +96,23 @@ def train_streaming(
     final_learning_rate = final_learning_rate or config.learning_rate
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, state = nnx.split(make_model(key_init))
+    _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
+    # the steps actually taken: the last, smaller batch of an epoch is skipped, so the cosine
+    # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
+    total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
+    optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
+    step = functools.partial(
+        train_step,
+        graphdef=graphdef,
+        bound=config.bound,
+        optimizer=optimizer,
+        subset_sampler=config.subset_sampler,
+    )
+    if capturing():
+        xs, _ = next(iter(data.batches(config.batch_size, np.random.default_rng(config.seed))))
+        present = jnp.ones((len(xs[0]), len(xs)), bool)
+        args = (params, optimizer.init(params), consts, xs, present, key_run, config.beta)
+        offer_step(description, step, args, replicas=1, total_steps=total_steps)
     path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
     cached = None if force_retrain else load_cached_run(path, graphdef, _with_replica_axis(state))
     if cached is not None:
@@ -102,21 +120,8 @@ def train_streaming(
         return cached
 
     enable_compilation_cache(cache_dir)
-    _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    # the steps actually taken: the last, smaller batch of an epoch is skipped, so the cosine
-    # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
-    total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
-    optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
     opt_state = optimizer.init(params)
-    step = jax.jit(
-        functools.partial(
-            train_step,
-            graphdef=graphdef,
-            bound=config.bound,
-            optimizer=optimizer,
-            subset_sampler=config.subset_sampler,
-        )
-    )
+    step = jax.jit(step)
     rng = np.random.default_rng(config.seed)
     progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
     if select_on is not None:

@@ -50,6 +50,7 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import check_clip_on, optimizer_for, train_step
 
 
@@ -201,6 +202,10 @@ def train_replicas(
     cache_dir = cache_dir or default_cache_dir()
     keys = jax.random.split(jax.random.key(config.seed), 2 * num_replicas)
     graphdef, state = init_replicas(make_model, keys[:num_replicas], replica_args)
+    if capturing():
+        _offer_replica_step(
+            graphdef, state, xs, present, keys[num_replicas:], betas, config, description
+        )
     path = None
     if cache_key:
         path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
@@ -278,6 +283,30 @@ def train_replicas(
     if path is not None:
         save_run(path, state, loss_history, seconds)
     return trained
+
+
+def _offer_replica_step(
+    graphdef, state, xs, present, keys, betas, config: TrainConfig, description: str
+) -> None:
+    """``programs.offer_step`` with one vmapped step of every replica on its first rows (the
+    step ``_train_epochs`` scans, without the minibatch gather)."""
+    _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
+    optimizer = optimizer_for(config, config.learning_rate)
+    step = jax.vmap(
+        functools.partial(
+            train_step,
+            graphdef=graphdef,
+            bound=config.bound,
+            optimizer=optimizer,
+            subset_sampler=config.subset_sampler,
+        )
+    )
+    rows = config.batch_size
+    batch = [jnp.asarray(x[:, :rows], jnp.float32) for x in xs]
+    opt_state = jax.vmap(optimizer.init)(params)
+    args = (params, opt_state, consts, batch, present[:, :rows], keys, betas)
+    steps = config.epochs * (present.shape[1] // rows)
+    offer_step(description, step, args, replicas=present.shape[0], total_steps=steps)
 
 
 def _progress(params, opt_state, run_keys, losses, epochs_done: int, seconds: float) -> dict:

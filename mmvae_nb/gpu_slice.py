@@ -1,0 +1,202 @@
+"""A slice of the paper profile on one GPU within a time budget (``make gpu-slice``; issue 37).
+
+    python -m mmvae_nb.gpu_slice --budget 540 [--sections ...] [--train five_modalities ...]
+
+1. **Programs.** Every paper training's optimisation step (``paper_programs.step_program``:
+   the paper's widths, batch, replicas, bound and aggregator) is compiled once on this device
+   and timed on a few steps, one cost class at a time, the sections taken in turn so that a
+   short budget still sees each. Written after each class to
+   ``benchmarks/results/paper_programs_<device>.csv``: FLOPs, compile seconds, seconds per step,
+   XLA's compiled memory (peak, temporaries) and the projected hours of the class's trainings
+   (seconds per step x paper steps; evaluation not counted). A crash of a paper-shaped program
+   shows up here in minutes instead of hours into a rented run.
+2. **Trainings.** With what is left of the budget, whole paper trainings in the order of
+   ``TRAIN_ORDER`` (five modalities: Tables 2, 8; the Table 7 rows not yet in
+   ``tables/paper/table07_aux_label_runs.csv``; linear: Tables 1, 5, 6), each started only when
+   its projected seconds (step 1's seconds per step x its paper steps) fit in the budget left;
+   each is trained, evaluated and appended to its per-run CSV under ``tables/paper/`` as it
+   finishes, its measured seconds to ``benchmarks/results/paper_trainings_<device>.csv``.
+
+Trained models go to the results cache as usual, so ``make reproduce`` on the same machine
+retrains none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import jax
+import pandas as pd
+
+from mmvae_nb.hardware import describe_devices
+from mmvae_nb.launch import SECTIONS, Job, jobs, section_object
+from mmvae_nb.paper_programs import cost_class, paper_steps, step_program
+from mmvae_nb.storage import atomic_write_text, project_root
+
+TRAIN_ORDER = ("five_modalities", "aux_label", "linear")
+# the per-run results of the trainings of phase 2, under tables/paper/
+RUN_FILES = {
+    "five_modalities": "table02_08_five_modalities_runs.csv",
+    "aux_label": "table07_aux_label_runs.csv",
+    "linear": "table01_05_06_linear_{setting}_runs.csv",
+}
+# the keys that say which configuration a per-run row belongs to
+RUN_KEYS = ("aggregation", "prior", "bound")
+
+
+def device_slug() -> str:
+    """The device kind as a file-name part, e.g. ``nvidia-h100-80gb-hbm3`` or ``cpu``."""
+    kind = jax.local_devices()[0].device_kind
+    return re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or jax.default_backend()
+
+
+def interleaved(todo: Sequence[Job]) -> list[Job]:
+    """One job per cost class, the sections taken in turn (a section's first class, then every
+    section's second, ...), so that a short budget measures every section."""
+    firsts: dict[str, Job] = {}
+    for job in todo:
+        firsts.setdefault(cost_class(job), job)
+    by_section: dict[str, list[Job]] = {}
+    for job in firsts.values():
+        by_section.setdefault(job.section, []).append(job)
+    order = []
+    for depth in range(max(map(len, by_section.values()), default=0)):
+        order += [members[depth] for members in by_section.values() if depth < len(members)]
+    return order
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    atomic_write_text(frame.to_csv(index=False, float_format="%.6g"), path)
+
+
+def measure_programs(
+    todo: Sequence[Job], deadline: float, path: Path, repeats: int = 3, echo=print
+) -> pd.DataFrame:
+    """Phase 1: compile and time one step of each cost class of ``todo`` until ``deadline``
+    (``time.monotonic()``); the table is rewritten at ``path`` after each class."""
+    counts: dict[str, int] = {}
+    for job in todo:
+        counts[cost_class(job)] = counts.get(cost_class(job), 0) + 1
+    rows = []
+    for job in interleaved(todo):
+        if time.monotonic() > deadline:
+            echo(f"programs: budget spent after {len(rows)} of {len(counts)} classes")
+            break
+        label = cost_class(job)
+        row = {"section": job.section, "cost_class": label, "trainings": counts[label]}
+        try:
+            program = step_program(job)
+            row |= {"replicas": program.replicas, "paper_steps": paper_steps(job)}
+            row["flops_per_step"] = program.flops()
+            row["seconds_per_step"] = program.seconds_per_step(repeats)
+            row["compile_seconds"] = program.compile_seconds
+            row |= program.memory_bytes()
+            hours = row["seconds_per_step"] * row["paper_steps"] * counts[label] / 3600
+            row["projected_hours"] = hours
+            row["status"] = "ok"
+        except Exception as error:  # noqa: BLE001 (a failing program is the finding)
+            row["status"] = f"failed: {type(error).__name__}: {error}"[:300]
+        row["device"] = jax.local_devices()[0].device_kind
+        rows.append(row)
+        _write_csv(pd.DataFrame(rows), path)
+        echo(
+            f"{label:60s} {row.get('seconds_per_step', float('nan')) * 1e3:9.2f} ms/step "
+            f"compile {row.get('compile_seconds', float('nan')):6.1f} s "
+            f"peak {row.get('peak_bytes', 0) / 2**30:6.2f} GiB  {row['status'][:60]}"
+        )
+    return pd.DataFrame(rows)
+
+
+def _done_configurations(path: Path) -> set[tuple]:
+    if not path.exists():
+        return set()
+    frame = pd.read_csv(path)
+    return set(frame[list(RUN_KEYS)].itertuples(index=False, name=None))
+
+
+def train_sections(
+    sections: Sequence[str],
+    step_seconds: dict[str, float],
+    deadline: float,
+    tables: Path,
+    timings: Path,
+    echo=print,
+    profile: str = "paper",
+) -> pd.DataFrame:
+    """Phase 2: train and evaluate the trainings of ``sections`` at ``profile`` in order while
+    each one's projected seconds (``step_seconds`` of its cost class x the paper's steps) fit
+    before ``deadline``; a training whose class was not measured is not started, nor one whose
+    configuration its per-run CSV already holds."""
+    records = []
+    for section in sections:
+        for job in jobs([section], profile):
+            path = tables / RUN_FILES[section].format(setting=job.setting)
+            run = job.run
+            if (run.aggregation, run.prior, run.bound) in _done_configurations(path):
+                continue
+            projected = step_seconds.get(cost_class(job), float("inf")) * paper_steps(job)
+            left = deadline - time.monotonic()
+            if projected > left:
+                echo(f"{job.label}: projected {projected:,.0f} s > {left:,.0f} s left, not started")
+                continue
+            start = time.monotonic()
+            experiment = section_object(section, profile, job.seed, job.setting)
+            frame = experiment.run(run, progress=False)
+            seconds = time.monotonic() - start
+            frame["total_seconds"] = seconds
+            old = pd.read_csv(path) if path.exists() else None
+            _write_csv(pd.concat([old, frame], ignore_index=True), path)
+            records.append(
+                {
+                    "job": job.label,
+                    "projected_seconds": projected,
+                    "train_seconds": float(frame["train_seconds"].iloc[0]),
+                    "total_seconds": seconds,
+                    "device": jax.local_devices()[0].device_kind,
+                }
+            )
+            _write_csv(pd.DataFrame(records), timings)
+            echo(f"{job.label}: trained and evaluated in {seconds:,.0f} s -> {path.name}")
+    return pd.DataFrame(records)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=540.0, help="seconds in all")
+    parser.add_argument(
+        "--programs-share", type=float, default=0.4, help="of the budget for phase 1"
+    )
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    parser.add_argument("--train", nargs="*", default=list(TRAIN_ORDER), choices=SECTIONS)
+    parser.add_argument("--out", default=str(project_root()), help="project root to write in")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    out = Path(args.out)
+    results = out / "benchmarks" / "results"
+    print(describe_devices(), flush=True)
+    slug = device_slug()
+    programs = measure_programs(
+        jobs(args.sections, "paper"),
+        start + args.programs_share * args.budget,
+        results / f"paper_programs_{slug}.csv",
+        echo=lambda line: print(line, flush=True),
+    )
+    ok = programs[programs["status"] == "ok"] if len(programs) else programs
+    step_seconds = dict(zip(ok.get("cost_class", []), ok.get("seconds_per_step", [])))
+    train_sections(
+        [s for s in args.train if s in args.sections],
+        step_seconds,
+        start + args.budget,
+        out / "tables" / "paper",
+        results / f"paper_trainings_{slug}.csv",
+        echo=lambda line: print(line, flush=True),
+    )
+    print(f"gpu slice: {time.monotonic() - start:,.0f} s of {args.budget:,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Profiles change sizes, never logic: rehearse differs from paper in counts only; quick and
+smoke in sizes, the grid and the named stabilisers (``sections.profile_rules``)."""
+
+import pytest
+
+from mmvae_nb.sections import config
+from mmvae_nb.sections.profile_rules import (
+    ALLOWED,
+    COUNTS,
+    OFFLINE,
+    STABILISERS,
+    check_profile,
+    profile_differences,
+    stabilisers_used,
+)
+
+SECTIONS = {
+    "linear": config.LINEAR,
+    "aux_label": config.AUX_LABEL,
+    "five_modalities": config.FIVE_MODALITIES,
+    "mnist_svhn_text": config.MNIST_SVHN_TEXT,
+    "relational": config.RELATIONAL,
+}
+
+
+@pytest.mark.parametrize("profile", config.PROFILES)
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_profile_changes_only_what_its_class_allows(section, profile):
+    check_profile(SECTIONS[section], profile)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_rehearse_cuts_only_counts_and_keeps_grid_widths_and_seeds(section):
+    profiles = SECTIONS[section]
+    changed = profile_differences(profiles["rehearse"], profiles["paper"])
+    assert changed, "the rehearsal must cut something"
+    assert set(changed) <= COUNTS | set(OFFLINE)
+    rehearse, paper = profiles["rehearse"], profiles["paper"]
+    assert rehearse.grid == paper.grid and rehearse.model == paper.model
+
+
+def test_a_change_beyond_the_class_is_refused_with_its_name():
+    widened = dict(config.LINEAR, rehearse=config.LINEAR["rehearse"].replace(hidden_pooling=8))
+    with pytest.raises(ValueError, match=r"'rehearse' changes \['hidden_pooling'\]"):
+        check_profile(widened, "rehearse")
+    annealed = dict(config.RELATIONAL, rehearse=config.RELATIONAL["quick"])
+    with pytest.raises(ValueError, match="global_selections.*kl_warmup_steps|kl_warmup"):
+        check_profile(annealed, "rehearse")
+    retuned = dict(config.LINEAR, quick=config.LINEAR["quick"].replace(clip_on="batch_mean"))
+    with pytest.raises(ValueError, match="clip_on"):
+        check_profile(retuned, "quick")
+
+
+def test_the_quick_stabilisers_are_listed_with_their_reasons():
+    used = stabilisers_used(config.RELATIONAL, "quick")
+    assert {"warmup_steps", "kl_warmup_steps", "global_selections", "learning_rate"} <= set(used)
+    assert all(used[name] == STABILISERS[name] for name in used)
+    assert "svhn" in stabilisers_used(config.MNIST_SVHN_TEXT, "quick")
+    assert stabilisers_used(config.LINEAR, "rehearse") == {}
+    assert ALLOWED["paper"] == frozenset()
+
+
+def test_the_paper_optimiser_is_the_official_one_where_there_is_official_code():
+    for profiles in (config.LINEAR, config.AUX_LABEL, config.FIVE_MODALITIES):
+        training = profiles["paper"].training
+        assert training.clip_on == "batch_sum" and training.zero_nan_gradients
+    assert config.LINEAR["paper"].training.clip_value == 100.0
+    assert config.AUX_LABEL["paper"].training.clip_value == 1000.0
+    assert config.MNIST_SVHN_TEXT["paper"].training.repetitions >= 3
