@@ -98,7 +98,12 @@ reproduce: $(STAMP)
 # writes every table and figure of both papers to tables/rehearse, figures/rehearse (numbers
 # meaningless, not committed)
 rehearse: $(STAMP)
-	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=rehearse && $(MAKE) scorecard PROFILE=rehearse
+	$(MAKE) -j$(QUICK_JOBS) sections tables/rehearse/paper_programs.csv PROFILE=rehearse \
+		&& $(MAKE) scorecard PROFILE=rehearse
+
+# every paper training's step compiled (not run) at the paper's shapes: XLA's memory per step
+tables/rehearse/paper_programs.csv: $(SOURCES) $(STAMP)
+	@mkdir -p $(@D) && $(PY) -m mmvae_nb.paper_programs --out $@.part && mv $@.part $@
 
 # gpu-slice: on one GPU within SLICE_SECONDS, compile and time every paper training's step
 # (benchmarks/results/paper_programs_<device>.csv), then train whole sections at the paper's

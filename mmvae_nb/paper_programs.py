@@ -8,13 +8,23 @@ step its trainer would run (``training.programs``): the paper's widths, batch si
 bound and aggregator, so XLA's FLOP count, its compiled memory and the step's seconds are those
 of the paper's training. ``paper_steps(job)`` is how many such steps the paper's training takes.
 Trainings that differ only in beta, data values or seed share a ``cost_class``.
+
+``python -m mmvae_nb.paper_programs --out ...`` (``make rehearse``) compiles every paper-shaped
+step on this device without running it, so that a program that cannot be built at the paper's
+shapes fails in minutes on a CPU, and reports XLA's compiled memory of each: what a GPU must
+hold for the step, including the trainings too large to run on this machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import collections
 import functools
+import os
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from mmvae_nb.launch import Job
 from mmvae_nb.sections import config as section_configs
@@ -106,3 +116,66 @@ def step_program(job: Job) -> StepProgram:
     """The optimisation step of ``job``'s training at the paper's shapes (not compiled yet)."""
     section = _capture_section(job.section, job.setting)
     return capture_training(lambda: section.train(job.run, force_retrain=True, progress=False))
+
+
+def compile_report(todo, path, echo=print) -> pd.DataFrame:
+    """Compile (without running) the paper-shaped step of every cost class of ``todo`` on this
+    device: XLA's FLOPs, compile seconds and compiled memory (the peak of arguments, outputs and
+    temporaries), and whether that peak fits this machine's memory; rewritten at ``path`` after
+    each class. A class that fails to build or compile is a row with its error."""
+    from mmvae_nb.storage import atomic_write_text
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    counts = collections.Counter(cost_class(job) for job in todo)
+    rows, seen = [], set()
+    for job in todo:
+        label = cost_class(job)
+        if label in seen:
+            continue
+        seen.add(label)
+        row = {"section": job.section, "cost_class": label, "trainings": counts[label]}
+        try:
+            program = step_program(job)
+            row["flops_per_step"] = program.flops()
+            row |= program.memory_bytes()
+            row["compile_seconds"] = program.compile_seconds
+            row["fits_this_machine"] = row["peak_bytes"] < memory
+            row["status"] = "ok"
+        except Exception as error:  # noqa: BLE001 (a failing paper program is the finding)
+            row["status"] = f"failed: {type(error).__name__}: {error}"[:300]
+        rows.append(row)
+        atomic_write_text(pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"), path)
+        echo(
+            f"{label:60s} peak {row.get('peak_bytes', 0) / 2**30:7.2f} GiB, compiled in "
+            f"{row.get('compile_seconds', float('nan')):5.1f} s  {row['status'][:80]}"
+        )
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> None:
+    """``python -m mmvae_nb.paper_programs --out tables/rehearse/paper_programs.csv``."""
+    from mmvae_nb.hardware import describe_devices
+    from mmvae_nb.launch import SECTIONS, jobs
+
+    parser = argparse.ArgumentParser(description=compile_report.__doc__.splitlines()[0])
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    parser.add_argument("--out", required=True, help="CSV to write")
+    args = parser.parse_args(argv)
+    print(describe_devices(), flush=True)
+    table = compile_report(
+        jobs(args.sections, "paper"), Path(args.out), echo=lambda line: print(line, flush=True)
+    )
+    failed = table[table["status"] != "ok"]
+    fits = table.get("fits_this_machine", pd.Series(True, index=table.index))
+    big = table[~fits.fillna(True).astype(bool)]
+    print(
+        f"{len(table)} paper programs compiled, {len(failed)} failed; largest step needs "
+        f"{table['peak_bytes'].max() / 2**30:.1f} GiB (XLA's compiled memory on this device); "
+        f"{len(big)} would not fit this machine's memory"
+    )
+    if len(failed):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

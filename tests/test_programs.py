@@ -62,3 +62,21 @@ def test_offering_outside_a_capture_does_nothing():
     assert [p.description for p in programs] == ["one"]
     with pytest.raises(RuntimeError, match="without offering"):
         capture_training(lambda: None)
+
+
+def test_the_paper_compile_report_costs_each_class_and_records_failures(tmp_path):
+    from mmvae_nb.launch import Job, jobs
+    from mmvae_nb.paper_programs import compile_report
+
+    first = jobs(["aux_label"], "paper")[0]
+    broken = Job("aux_label", "paper", Run("NoSuchAggregation", "ours"))
+    path = tmp_path / "programs.csv"
+    table = compile_report([first, first, broken], path, echo=lambda _: None)
+    assert list(table["status"]) == ["ok", table["status"].iloc[1]]
+    assert (
+        table["status"].iloc[1].startswith("failed: ValueError")
+        and "NoSuchAggregation" in (table["status"].iloc[1])
+    )
+    ok = table.iloc[0]
+    assert ok["trainings"] == 2 and ok["flops_per_step"] > 0 and ok["peak_bytes"] > 0
+    assert bool(ok["fits_this_machine"]) and path.exists()
