@@ -99,7 +99,8 @@ reproduce: $(STAMP)
 # meaningless, not committed)
 rehearse: $(STAMP)
 	$(MAKE) -j$(QUICK_JOBS) sections tables/rehearse/paper_programs.csv PROFILE=rehearse \
-		&& $(MAKE) scorecard PROFILE=rehearse
+		&& $(MAKE) scorecard PROFILE=rehearse \
+		&& $(PY) -m mmvae_nb.reporting.inventory --profile rehearse
 
 # every paper training's step compiled (not run) at the paper's shapes: XLA's memory per step
 tables/rehearse/paper_programs.csv: $(SOURCES) $(STAMP)

@@ -22,6 +22,7 @@ PACKAGE = "mmvae_nb"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS = (
     "storage",
+    "hardware",
     "data",
     "models",
     "objectives",
@@ -31,6 +32,8 @@ LAYERS = (
     "sections",
     "reporting",
     "launch",
+    "paper_programs",
+    "gpu_slice",
 )
 OUTSIDE = ("reference", "datasets")  # besides the package's own __init__
 
