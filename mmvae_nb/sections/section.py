@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mmvae_nb.training.cache import enable_compilation_cache
+
 # the columns that identify a diverged replica, where a section's results have them
 DIVERGED_KEYS = (
     "block",
@@ -97,10 +99,13 @@ def run_grid(
     section: Section, runs=None, *, progress: bool = True, force_retrain: bool = False
 ) -> pd.DataFrame:
     """Train (or load from the cache) and evaluate every run of ``section`` (its ``grid()``
-    by default): the concatenated per-replica results."""
+    by default): the concatenated per-replica results. JAX's persistent compilation cache is
+    on from the start, so that models loaded from the results cache (trained by the launcher)
+    share their evaluation programs across repetitions, betas and re-runs."""
     runs = section.grid() if runs is None else list(runs)
     if not runs:
         raise ValueError("no runs to train: the grid is empty")
+    enable_compilation_cache()
     frames = [
         section.run(run, force_retrain=force_retrain, progress=progress)
         for run in tqdm(runs, desc="models", disable=not progress)

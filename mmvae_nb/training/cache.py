@@ -109,7 +109,9 @@ def enable_compilation_cache(cache_dir: Path | None = None) -> None:
     path = (cache_dir or default_cache_dir()) / "jax"
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    # every program, however quick to compile: evaluation builds many small ones per model,
+    # the same for every repetition and beta of a configuration
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 class UnreadableEntry(Exception):
