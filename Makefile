@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml
 # config hash, so a re-run retrains nothing that finished.
 # At the paper and rehearse profiles a section's trainings run through the launcher first
 # (mmvae_nb/launch.py, EXECUTOR), so that the notebook only evaluates.
-LAUNCH = $(if $(filter paper rehearse,$*),$(PY) -m mmvae_nb.launch --profile paper --sections $(1) \
+LAUNCH = $(if $(filter paper rehearse,$*),$(PY) -m mmvae_nb.launch --profile $* --sections $(1) \
 	--executor $(EXECUTOR) $(LAUNCH_ARGS) &&)
 RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(PY) -m papermill $< \
 	$(basename $@).part.ipynb -p profile $* -p progress False --cwd notebooks \
@@ -97,8 +97,11 @@ reproduce: $(STAMP)
 # grid row, beta, seed, width and evaluation path; launcher then notebooks, in two lanes as quick;
 # writes every table and figure of both papers to tables/rehearse, figures/rehearse (numbers
 # meaningless, not committed)
+# Lanes: the longest (MNIST-SVHN-Text: 78 trainings) beside the compile report (one core),
+# then the others as lanes free up.
 rehearse: $(STAMP)
-	$(MAKE) -j$(QUICK_JOBS) sections tables/rehearse/paper_programs.csv PROFILE=rehearse \
+	$(MAKE) -j$(QUICK_JOBS) mnist_svhn_text tables/rehearse/paper_programs.csv relational linear \
+		aux_label five_modalities PROFILE=rehearse \
 		&& $(MAKE) scorecard PROFILE=rehearse \
 		&& $(PY) -m mmvae_nb.reporting.inventory --profile rehearse
 
