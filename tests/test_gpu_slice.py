@@ -47,29 +47,20 @@ def test_trainings_that_fit_are_trained_evaluated_and_written_once(cache):
     smoke = jobs(["aux_label"], "smoke")[:2]
     fast = {cost_class(job): 1e-9 for job in smoke}
     tables, timings = cache / "tables", cache / "timings.csv"
-    records = gpu_slice.train_sections(
-        ["aux_label"],
-        fast,
-        time.monotonic() + 600,
-        tables,
-        timings,
-        echo=lambda _: None,
-        profile="smoke",
-    )
+
+    def train():
+        deadline = time.monotonic() + 600
+        return gpu_slice.train_sections(
+            ["aux_label"], fast, deadline, tables, timings, echo=lambda _: None, profile="smoke"
+        )
+
+    records = train()
     assert list(records["job"]) == [job.label for job in smoke]
     runs = pd.read_csv(tables / gpu_slice.RUN_FILES["aux_label"])
     assert set(runs["bound"]) == {job.run.bound for job in smoke}
     assert {"llh", "mcc", "train_seconds"} <= set(runs.columns)
     assert len(pd.read_csv(timings)) == 2
-    again = gpu_slice.train_sections(
-        ["aux_label"],
-        fast,
-        time.monotonic() + 600,
-        tables,
-        timings,
-        echo=lambda _: None,
-        profile="smoke",
-    )
+    again = train()
     assert again.empty  # the per-run CSV already holds them
 
 
