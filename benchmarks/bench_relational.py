@@ -7,8 +7,8 @@ amortised scores, one NeuralSort per example, subset and modality; the global sc
 subset and modality for the whole batch), the quick profile's mrVAE (its networks, batch 32,
 every modality present) is timed on one jitted gradient of the relational ELBO. Prints ms per
 gradient and the ratio to the quick profile's setting (when ``--dims`` includes its D), all
-measured in one run; nothing is asserted. The evidence behind
-the quick profile's ``subspace_dim`` and ``global_selections`` (README, "Relational model").
+measured in one run; nothing is asserted. The evidence behind the quick profile's
+``subspace_dim`` and ``global_selections`` (docs/results.md, "Relational model").
 """
 
 from __future__ import annotations

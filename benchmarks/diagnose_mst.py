@@ -18,7 +18,7 @@ of 250 training triples with every modality present:
 * ``b_M``, ``b_S``: the mean Laplace scales of the MNIST and SVHN decoders (1e-3 + exp(s)); the
   Adam step bounds how fast s can move (about one learning rate per step).
 
-Nothing is asserted; the output is the evidence for the README's MNIST-SVHN-Text findings
+Nothing is asserted; the output is the evidence for the MNIST-SVHN-Text findings in docs/results.md
 (``benchmarks/results/diagnose_mst_quick.txt``): without warm-up SumPooling's ``max_std`` blows
 up within its first steps, and the SVHN scales ``b_S`` then stop moving (one gradient spike keeps
 Adam's second-moment estimate large for thousands of steps), with warm-up they move at the Adam

@@ -6,8 +6,8 @@ The label model's data have a log-likelihood that can be computed (``true_llh``:
 model's mean log p(x_1, c) over the test points, ``data.identifiable.label_model_log_likelihood``),
 a level that a learned model can approach but not exceed beyond importance-sampling noise. The
 paper's Table 7 prints model log-likelihoods of -15 to -318 where, under the paper's generator,
-the data's own is about -3.5 (README). The official code uses Lambda_c ~ U(0.5, 3) as a standard
-deviation of z | c instead of a variance (``cluster_scale="std"``). This prints the true
+the data's own is about -3.5 (docs/results.md). The official code uses Lambda_c ~ U(0.5, 3) as
+a standard deviation of z | c instead of a variance (``cluster_scale="std"``). This prints the true
 log-likelihood per repetition under both readings of the same draws, next to the range of the
 paper's Table 7 LLH column: if the official reading put the data's own level near the paper's
 numbers, that choice would explain them. No training; output:

@@ -86,7 +86,9 @@ def main() -> None:
     parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
     parser.add_argument("--steps", type=int, default=100, help="steps timed per cost class")
     parser.add_argument(
-        "--report", action="store_true", help="print the README table from the CSV; train nothing"
+        "--report",
+        action="store_true",
+        help="print the docs/performance.md table from the CSV; train nothing",
     )
     args = parser.parse_args()
 

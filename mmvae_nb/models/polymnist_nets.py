@@ -9,7 +9,7 @@ flat (B, 2352) HWC pixels in [0, 1]:
   sigmoid mean; Laplace likelihood with a learned per-pixel log-scale (as this project's
   MNIST-SVHN-Text image decoders; MoPoE's PolyMNIST decoders fix the Laplace scale at 0.75
   instead, and at the quick profile that fixed scale gave MoPoE a lower coherence of the
-  generated x_0, README "Relational model"); (a, b) = (32, 64) (``CHANNELS``) unless a
+  generated x_0, docs/results.md, "Relational model"); (a, b) = (32, 64) (``CHANNELS``) unless a
   profile sets smaller widths.
 """
 

@@ -42,7 +42,7 @@ the paper leaves open marked **choice**:
   | X)] <= E[log p(X, u, n) - log q(n, u | X)] <= log p(X). Definition 2's uniform rho charges a
   selection that is the same for every input log (D! / (D - n_A)!) nats per example, per subspace
   and modality, for information that no example carries: about log D per used coordinate and
-  modality (README, "Relational model"). By default rho is therefore Plackett-Luce with
+  modality (docs/results.md, "Relational model"). By default rho is therefore Plackett-Luce with
   learned, input-independent scores per (A, j), initialised at 0, i.e. at Definition 2's
   uniform, from which training tightens it (still a bound);
   ``learned_selection_reverse=False`` keeps the uniform. Not at the selection scores' sharp

@@ -689,9 +689,10 @@ RELATIONAL = {
     # weight from the first step every row collapses to the prior
     # (benchmarks/results/diagnose_collapse_quick.txt); with the former 390 steps of batch 128
     # the latents stayed active but MoPoE's generated digit stayed at chance. On this data the
-    # digit is learned by Adam steps, not by batch size (README, "Relational model"). mrVAE:
-    # subspaces of D = 64 with global selections (beyond the seed): with eq. 36-38's selections
-    # its generated x_0 stayed at chance at D = 8 and D = 64 (README, "Relational model")
+    # digit is learned by Adam steps, not by batch size (docs/results.md, "Relational model").
+    # mrVAE: subspaces of D = 64 with global selections (beyond the seed): with eq. 36-38's
+    # selections its generated x_0 stayed at chance at D = 8 and D = 64 (docs/results.md,
+    # "Relational model")
     "quick": RELATIONAL_PAPER.replace(
         train_size=10_000,
         test_size=2_000,

@@ -7,7 +7,7 @@ paper says, so that a failure points at a bug (or at too little training), not a
 * ``mixture-bound-below-llh`` (Tables 2, 8): the mixture bound is a lower bound of the model's
   log-likelihood (eq. 1), so on the same points it may not exceed the importance-sampled LLH
   beyond noise (our bound is not checked: with inconsistent subset encoders it can exceed
-  log p(x), the README's finding);
+  log p(x), the finding in docs/results.md);
 * ``coherence-depends-on-inputs`` (Tables 4, 10): a model whose conditional generation gives
   the same coherence whatever it is conditioned on (a spread below ``FLAT_COHERENCE`` over the
   input sets) ignores its inputs, and its coherences are not evidence for any claim.

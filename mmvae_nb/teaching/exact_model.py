@@ -8,7 +8,8 @@ masked bound L_S + L_\\S (eq. 4-5) equals log p(x) for every S and every sample,
 mixture bound (eq. 1) is strictly below log p(x) unless S = M (App. D): the identity the tests
 and notebook 01's idea section demonstrate. ``shift`` and ``log_scale`` move every expert away
 from the exact one, ``tilt`` moves the proper-subset encoders towards q(z | x), which makes the
-encoders Bayes-inconsistent (the README's finding that the masked bound can overshoot log p(x)).
+encoders Bayes-inconsistent (the finding in docs/results.md that the masked bound can overshoot
+log p(x)).
 """
 
 from __future__ import annotations
