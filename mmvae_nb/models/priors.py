@@ -48,8 +48,8 @@ class GaussianMixturePrior(nnx.Module):
     gradients). The mixture bound's S = {} term decodes samples of the prior and pulls its
     scales down; a paper-settings run of SumPoolingMixture with that bound still diverged with
     the floor in place (docs/results.md, Table 7 on a GPU). Initialisation: equal weights, unit
-    scales and means drawn from N(0, I) so that the components are not symmetric (identical components would
-    receive identical gradients and never separate).
+    scales and means drawn from N(0, I) so that the components are not symmetric (identical
+    components would receive identical gradients and never separate).
     """
 
     def __init__(self, latent_dim: int, num_components: int, *, rngs: nnx.Rngs):
