@@ -35,7 +35,7 @@ import pandas as pd
 
 from mmvae_nb.hardware import describe_devices
 from mmvae_nb.launch import SECTIONS, Job, jobs, section_object
-from mmvae_nb.paper_programs import cost_class, paper_steps, step_program
+from mmvae_nb.paper_programs import compile_report, cost_class, paper_steps
 from mmvae_nb.storage import atomic_write_text, project_root
 
 TRAIN_ORDER = ("five_modalities", "aux_label", "linear")
@@ -79,46 +79,17 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 def measure_programs(
     todo: Sequence[Job], deadline: float, path: Path, repeats: int = 3, echo=print
 ) -> pd.DataFrame:
-    """Phase 1: compile and time one step of each cost class of ``todo`` until ``deadline``
-    (``time.monotonic()``); the table is rewritten at ``path`` after each class."""
-    counts: dict[str, int] = {}
-    for job in todo:
-        counts[cost_class(job)] = counts.get(cost_class(job), 0) + 1
-    rows = []
-    for job in interleaved(todo):
-        if time.monotonic() > deadline:
-            echo(f"programs: budget spent after {len(rows)} of {len(counts)} classes")
-            break
-        label = cost_class(job)
-        row = {"section": job.section, "cost_class": label, "trainings": counts[label]}
-        try:
-            program = step_program(job)
-            row |= {"replicas": program.replicas, "paper_steps": paper_steps(job)}
-            row["flops_per_step"] = program.flops()
-            row["seconds_per_step"] = program.seconds_per_step(repeats)
-            row["compile_seconds"] = program.compile_seconds
-            row |= program.memory_bytes()
-            hours = row["seconds_per_step"] * row["paper_steps"] * counts[label] / 3600
-            row["projected_hours"] = hours
-            row["status"] = "ok"
-        except Exception as error:  # noqa: BLE001 (a failing program is the finding)
-            row["status"] = f"failed: {type(error).__name__}: {error}"[:300]
-        row["device"] = jax.local_devices()[0].device_kind
-        rows.append(row)
-        _write_csv(pd.DataFrame(rows), path)
-        echo(
-            f"{label:60s} {row.get('seconds_per_step', float('nan')) * 1e3:9.2f} ms/step "
-            f"compile {row.get('compile_seconds', float('nan')):6.1f} s "
-            f"peak {row.get('peak_bytes', 0) / 2**30:6.2f} GiB  {row['status'][:60]}"
-        )
-    return pd.DataFrame(rows)
+    """Phase 1: compile and time one step of each cost class of ``todo``, the sections in
+    turn (``interleaved``), until ``deadline`` (``time.monotonic()``); the table is rewritten at
+    ``path`` after each class (``paper_programs.compile_report``)."""
+    return compile_report(
+        todo, path, order=interleaved, repeats=repeats, deadline=deadline, echo=echo
+    )
 
 
-def _done_configurations(path: Path) -> set[tuple]:
-    if not path.exists():
-        return set()
-    frame = pd.read_csv(path)
-    return set(frame[list(RUN_KEYS)].itertuples(index=False, name=None))
+def _configurations(runs: pd.DataFrame) -> set[tuple]:
+    """The (aggregation, prior, bound) configurations a per-run table holds."""
+    return set(runs[list(RUN_KEYS)].itertuples(index=False, name=None)) if len(runs) else set()
 
 
 def train_sections(
@@ -135,13 +106,15 @@ def train_sections(
     before ``deadline``, its evaluation counted as long as the section's last one
     (``FIRST_EVALUATION_SECONDS`` before any); a training whose class was not measured is not
     started, nor one whose configuration its per-run CSV already holds."""
-    records = []
+    records, runs = [], {}  # runs: each per-run CSV, read once
     for section in sections:
         evaluation_seconds = FIRST_EVALUATION_SECONDS
         for job in jobs([section], profile):
             path = tables / RUN_FILES[section].format(setting=job.setting)
+            if path not in runs:
+                runs[path] = pd.read_csv(path) if path.exists() else pd.DataFrame()
             run = job.run
-            if (run.aggregation, run.prior, run.bound) in _done_configurations(path):
+            if (run.aggregation, run.prior, run.bound) in _configurations(runs[path]):
                 continue
             projected = (
                 step_seconds.get(cost_class(job), float("inf")) * paper_steps(job)
@@ -157,8 +130,8 @@ def train_sections(
             seconds = time.monotonic() - start
             evaluation_seconds = max(seconds - float(frame["train_seconds"].iloc[0]), 0.0)
             frame["total_seconds"] = seconds
-            old = pd.read_csv(path) if path.exists() else None
-            _write_csv(pd.concat([old, frame], ignore_index=True), path)
+            runs[path] = pd.concat([runs[path], frame], ignore_index=True)
+            _write_csv(runs[path], path)
             records.append(
                 {
                     "job": job.label,

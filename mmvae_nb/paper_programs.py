@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import math
 import os
+import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -118,36 +121,50 @@ def step_program(job: Job) -> StepProgram:
     return capture_training(lambda: section.train(job.run, force_retrain=True, progress=False))
 
 
-def compile_report(todo, path, echo=print) -> pd.DataFrame:
-    """Compile (without running) the paper-shaped step of every cost class of ``todo`` on this
-    device: XLA's FLOPs, compile seconds and compiled memory (the peak of arguments, outputs and
-    temporaries), and whether that peak fits this machine's memory; rewritten at ``path`` after
-    each class. A class that fails to build or compile is a row with its error."""
+def compile_report(
+    todo, path, *, order=None, repeats: int = 0, deadline: float = math.inf, echo=print
+) -> pd.DataFrame:
+    """Compile the paper-shaped step of every cost class of ``todo`` (its first job; in the
+    order ``order(todo)`` gives, by default ``todo``'s) on this device: XLA's FLOPs, compile
+    seconds and compiled memory (the peak of arguments, outputs and temporaries), whether that
+    peak fits this machine's memory and, with ``repeats`` > 0, the step's seconds (median of
+    ``repeats`` runs) and the projected hours of the class's trainings. No class is started
+    after ``deadline`` (``time.monotonic()``). The table is rewritten at ``path`` after each
+    class; a class that fails to build or compile is a row with its error."""
     from mmvae_nb.storage import atomic_write_text
 
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     counts = collections.Counter(cost_class(job) for job in todo)
-    rows, seen = [], set()
-    for job in todo:
-        label = cost_class(job)
-        if label in seen:
-            continue
-        seen.add(label)
+    firsts = {}
+    for job in (order or list)(todo):
+        firsts.setdefault(cost_class(job), job)
+    rows = []
+    for label, job in firsts.items():
+        if time.monotonic() > deadline:
+            echo(f"programs: budget spent after {len(rows)} of {len(firsts)} classes")
+            break
         row = {"section": job.section, "cost_class": label, "trainings": counts[label]}
         try:
             program = step_program(job)
+            row |= {"replicas": program.replicas, "paper_steps": paper_steps(job)}
             row["flops_per_step"] = program.flops()
             row |= program.memory_bytes()
             row["compile_seconds"] = program.compile_seconds
             row["fits_this_machine"] = row["peak_bytes"] < memory
+            if repeats:
+                row["seconds_per_step"] = program.seconds_per_step(repeats)
+                hours = row["seconds_per_step"] * row["paper_steps"] * counts[label] / 3600
+                row["projected_hours"] = hours
             row["status"] = "ok"
         except Exception as error:  # noqa: BLE001 (a failing paper program is the finding)
             row["status"] = f"failed: {type(error).__name__}: {error}"[:300]
+        row["device"] = jax.local_devices()[0].device_kind
         rows.append(row)
         atomic_write_text(pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"), path)
         echo(
-            f"{label:60s} peak {row.get('peak_bytes', 0) / 2**30:7.2f} GiB, compiled in "
-            f"{row.get('compile_seconds', float('nan')):5.1f} s  {row['status'][:80]}"
+            f"{label:60s} {row.get('seconds_per_step', math.nan) * 1e3:9.2f} ms/step, peak "
+            f"{row.get('peak_bytes', 0) / 2**30:7.2f} GiB, compiled in "
+            f"{row.get('compile_seconds', math.nan):5.1f} s  {row['status'][:80]}"
         )
     return pd.DataFrame(rows)
 

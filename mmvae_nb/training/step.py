@@ -10,6 +10,8 @@ MNIST-SVHN-Text).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -133,3 +135,16 @@ def train_step(
     )
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
+
+
+def configured_step(graphdef, config, optimizer):
+    """``train_step`` with ``config``'s bound and subset sampler, ``graphdef`` and ``optimizer``
+    bound: ``step(params, opt_state, consts, xs, present, key, beta)``, what both trainers (and
+    ``training.programs``) run."""
+    return functools.partial(
+        train_step,
+        graphdef=graphdef,
+        bound=config.bound,
+        optimizer=optimizer,
+        subset_sampler=config.subset_sampler,
+    )

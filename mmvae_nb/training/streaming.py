@@ -14,7 +14,6 @@ ends while they run.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ from mmvae_nb.training.cache import (
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
 from mmvae_nb.training.programs import capturing, offer_step
-from mmvae_nb.training.step import cosine_adam, train_step
+from mmvae_nb.training.step import configured_step, cosine_adam
 from mmvae_nb.training.trainer import TrainConfig, warn_divergence
 
 
@@ -101,13 +100,7 @@ def train_streaming(
     # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
     total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
     optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
-    step = functools.partial(
-        train_step,
-        graphdef=graphdef,
-        bound=config.bound,
-        optimizer=optimizer,
-        subset_sampler=config.subset_sampler,
-    )
+    step = configured_step(graphdef, config, optimizer)
     if capturing():
         xs, _ = next(iter(data.batches(config.batch_size, np.random.default_rng(config.seed))))
         present = jnp.ones((len(xs[0]), len(xs)), bool)

@@ -51,7 +51,7 @@ from mmvae_nb.training.cache import (
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
 from mmvae_nb.training.programs import capturing, offer_step
-from mmvae_nb.training.step import check_clip_on, optimizer_for, train_step
+from mmvae_nb.training.step import check_clip_on, configured_step, optimizer_for
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ def _train_epochs(
     """``num_epochs`` epochs for every replica (leading axis of every argument but the lr) with
     ``config``'s bound, subset sampler, batch size and clipping (``config`` is static, with its
     beta and learning rate replaced by placeholders: both are traced)."""
-    optimizer = optimizer_for(config, learning_rate)
-    bound, subset_sampler, batch_size = config.bound, config.subset_sampler, config.batch_size
+    train_one = configured_step(graphdef, config, optimizer_for(config, learning_rate))
+    batch_size = config.batch_size
 
     def one_replica(params, opt_state, consts, xs, present, key, beta):
         n = present.shape[0]
@@ -116,18 +116,8 @@ def _train_epochs(
             params, opt_state = carry
             rows, k = inputs
             batch = [x[rows] for x in xs]
-            params, opt_state, loss = train_step(
-                params,
-                opt_state,
-                consts,
-                batch,
-                present[rows],
-                k,
-                beta,
-                graphdef=graphdef,
-                bound=bound,
-                optimizer=optimizer,
-                subset_sampler=subset_sampler,
+            params, opt_state, loss = train_one(
+                params, opt_state, consts, batch, present[rows], k, beta
             )
             return (params, opt_state), loss
 
@@ -292,15 +282,7 @@ def _offer_replica_step(
     step ``_train_epochs`` scans, without the minibatch gather)."""
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
     optimizer = optimizer_for(config, config.learning_rate)
-    step = jax.vmap(
-        functools.partial(
-            train_step,
-            graphdef=graphdef,
-            bound=config.bound,
-            optimizer=optimizer,
-            subset_sampler=config.subset_sampler,
-        )
-    )
+    step = jax.vmap(configured_step(graphdef, config, optimizer))
     rows = config.batch_size
     batch = [jnp.asarray(x[:, :rows], jnp.float32) for x in xs]
     opt_state = jax.vmap(optimizer.init)(params)
