@@ -20,7 +20,7 @@ import argparse
 
 import numpy as np
 
-from mmvae_nb.reporting.tables import paper_table
+from mmvae_nb.reference import paper_table
 from mmvae_nb.sections.identifiable import IdentifiableExperiment
 
 CHOICES = {"paper (variance)": "variance", "official code (std)": "std"}

@@ -90,7 +90,7 @@ def test_the_relational_section_adds_the_seed_fid_cells(random_weights, tmp_path
     keys are a cell of the vendored seed table (so the table and the scorecard join them)."""
     from flax import nnx
 
-    from mmvae_nb.reporting.tables import paper_table
+    from mmvae_nb.reference import paper_table
     from mmvae_nb.sections import relational
 
     monkeypatch.setenv("MMVAE_NB_CACHE", str(tmp_path))

@@ -7,14 +7,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from mmvae_nb.reference import paper_table, read_table
 from mmvae_nb.reporting.figures import publish_figure, save_figure
-from mmvae_nb.reporting.tables import (
-    KEY_COLUMNS,
-    join_paper,
-    paper_table,
-    read_table,
-    write_table,
-)
+from mmvae_nb.reporting.tables import KEY_COLUMNS, join_paper, write_table
 
 
 def test_paper_tables_are_vendored_with_the_schema():

@@ -10,11 +10,10 @@ a column has the same precision and is finer than the paper's.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pandas as pd
 
 from mmvae_nb.objectives.bounds import BOUND_LABELS
+from mmvae_nb.reference import open_paper_table
 from mmvae_nb.sections.table_specs import CELL_KEYS, TableSpec
 
 ROW_ORDER = ("block", "prior", "beta", "aggregation")
@@ -31,11 +30,6 @@ METRIC_LABELS = {
     "coherence": "coherence",
     "latent_accuracy": "accuracy",
 }
-
-
-def open_paper_table(name: str):
-    """The vendored paper table ``name`` (``mmvae_nb/reference/<name>.csv``), opened as text."""
-    return resources.files("mmvae_nb.reference").joinpath(f"{name}.csv").open()
 
 
 def paper_strings(name: str) -> pd.DataFrame:

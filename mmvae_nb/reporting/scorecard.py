@@ -16,30 +16,30 @@ convention, not the paper's.
 
 **Claims.** The paper's qualitative statements about its results are records in the sections'
 registries (``sections.linear_claims.CLAIMS``, ``sections.identifiable_claims.CLAIMS``,
-``sections.mnist_svhn_text_claims.CLAIMS``, and the relational paper's
-``sections.relational_claims.CLAIMS``; see ``sections.claims``); each is checked on the
-reproduced table it rests on and reported as held / not held / not measured with its evidence (our
-difference in the paper's direction against our spread over repetitions). The scorecard derives
-no claims of its own.
+``sections.mnist_svhn_text_claims.CLAIMS``, ``sections.conclusion_claims.CLAIMS`` and the
+relational paper's ``sections.relational_claims.CLAIMS``; see ``sections.claims``). Each is
+checked three times by the same checks: on the paper's own printed tables with the paper's stds
+(supported / within its noise / contradicted by its own tables), on this profile's tables, and
+on the paper profile's where it has run (held / consistent / not held against our spread over
+repetitions; no spread for single runs). A reproduction *agrees* on a claim when its verdict is
+the one the paper's numbers give. The scorecard derives no claims of its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from mmvae_nb.reference import TABLE_FILE, paper_table, read_table
 from mmvae_nb.reporting.tables import (
     DIVERGED_SUFFIX,
     FLOAT_FORMAT,
     KEY_COLUMNS,
     join_paper,
     output_dir,
-    paper_table,
-    read_table,
 )
 from mmvae_nb.sections import (
     conclusion_claims,
@@ -50,18 +50,20 @@ from mmvae_nb.sections import (
     sanity,
 )
 from mmvae_nb.sections.claims import (
-    HELD,
-    NOT_HELD,
     NOT_MEASURED,
+    PAPER_WORDS,
+    STATUSES,
+    agreement,
     evaluate,
+    evaluate_claims,
 )
 from mmvae_nb.storage import atomic_write_text
 
 Z_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.1
-TABLE_FILE = re.compile(r"(relational_)?table\d\d_.+\.csv")
 MARKERS = ("<!-- scorecard:start -->", "<!-- scorecard:end -->")
 EXTRA_SOURCES = (linear_claims.TRAINING_TIME,)
+PAPER_PROFILE, NOT_RUN = "paper", "not run"
 
 
 def reproduced_tables(profile: str) -> dict[str, pd.DataFrame]:
@@ -117,7 +119,8 @@ def paper_claims() -> list:
 
 def build(profile: str) -> tuple[pd.DataFrame, ...]:
     """(cells, claims, checks, sanity checks) for every reproduced table and figure of
-    ``profile``."""
+    ``profile``; the claims also carry the paper profile's verdicts (``PAPER_PROFILE``) when
+    ``profile`` is another one."""
     tables = reproduced_tables(profile)
     if not tables:
         raise FileNotFoundError(
@@ -129,28 +132,56 @@ def build(profile: str) -> tuple[pd.DataFrame, ...]:
     ]
     sources = claim_sources(profile)
     claim_table, check_table = evaluate(paper_claims(), sources)
+    if profile != PAPER_PROFILE:
+        paper_run = claim_sources(PAPER_PROFILE)
+        statuses = evaluate_claims(paper_claims(), paper_run)["status"] if paper_run else None
+        claim_table[PAPER_PROFILE] = NOT_RUN if statuses is None else statuses.to_numpy()
     sanity_table = sanity.sanity_checks(sources)
     return pd.concat(cells, ignore_index=True), claim_table, check_table, sanity_table
 
 
-def _counts(statuses: pd.Series) -> dict:
-    return {
-        "claims": len(statuses),
-        "held": int((statuses == HELD).sum()),
-        "not_held": int((statuses == NOT_HELD).sum()),
-        "not_measured": int((statuses == NOT_MEASURED).sum()),
-    }
+def _counts(statuses: pd.Series, order) -> str:
+    counts = statuses.value_counts()
+    return " · ".join(f"{counts[s]} {s}" for s in order if s in counts)
 
 
-def claim_summary(claim_table: pd.DataFrame) -> pd.DataFrame:
-    """Per section of the paper (in the registries' order) and in total: claims held, not
-    held, not measured."""
-    rows = [
-        {"section": section, **_counts(group["status"])}
-        for section, group in claim_table.groupby("section", sort=False)
-    ]
-    rows.append({"section": "all", **_counts(claim_table["status"])})
+def claim_summary(claim_table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """Per section of the paper (in the registries' order) and in total: how many claims,
+    the verdicts on the paper's numbers, on ``profile`` (and on the paper profile), and on how
+    many ``profile`` agrees with the paper's numbers (of those both decide)."""
+    columns = {"paper_status": ("the paper's numbers", tuple(PAPER_WORDS.values()))}
+    columns["status"] = (profile, STATUSES)
+    if PAPER_PROFILE in claim_table:
+        columns[PAPER_PROFILE] = (f"{PAPER_PROFILE} profile", (*STATUSES, NOT_RUN))
+    groups = [*claim_table.groupby("section", sort=False), ("all", claim_table)]
+    rows = []
+    for section, group in groups:
+        row = {"section": section, "claims": len(group)}
+        row |= {name: _counts(group[column], order) for column, (name, order) in columns.items()}
+        decided = agreement(group).dropna()
+        row["agrees"] = f"{int(decided.sum())}/{len(decided)}"
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def claim_verdicts(claim_table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """One row per claim: its id and place, the verdict on the paper's numbers, ours (with
+    our difference and spread) and the paper profile's."""
+    table = pd.DataFrame(
+        {
+            "claim": claim_table["id"],
+            "section": claim_table["section"],
+            "the paper's numbers": claim_table["paper_status"],
+            profile: claim_table["status"],
+            "difference (spread)": [
+                "" if np.isnan(d) else f"{d:+.3g} ({'-' if np.isnan(s) else f'{s:.2g}'})"
+                for d, s in zip(claim_table["difference"], claim_table["spread"])
+            ],
+        }
+    )
+    if PAPER_PROFILE in claim_table:
+        table[f"{PAPER_PROFILE} profile"] = claim_table[PAPER_PROFILE]
+    return table
 
 
 def cell_summary(cells: pd.DataFrame) -> pd.DataFrame:
@@ -182,10 +213,13 @@ def render(profile: str, cells, claim_table, sanity_table) -> str:
         f"Scorecard, profile `{profile}` (data: {dataset}).\n",
         "**The paper's claims**: every statement the paper makes about its results, one record "
         "each in the registries (`mmvae_nb/sections/*_claims.py`, `CLAIMS`) with the paper's "
-        "words, checked on our tables and figure numbers: held / not held / not measured (a "
-        "table or figure it rests on was not reproduced). Each claim with its checks, our "
-        f"differences and our spread: `tables/{profile}/scorecard.md`.\n",
-        claim_summary(claim_table).to_markdown(index=False),
+        "words, checked by the same checks on the paper's own printed numbers (supported / "
+        "within its noise / contradicted by its own tables) and on ours (held: the paper's "
+        "direction beyond our spread; consistent: within it; not held: the other direction "
+        "beyond it; no spread: a single run). *agrees*: claims where our verdict is the one the "
+        "paper's numbers give, of those both decide. Each claim with its checks: "
+        f"`tables/{profile}/scorecard.md`.\n",
+        claim_summary(claim_table, profile).to_markdown(index=False),
         f"\n**Cells**: within tolerance when |z| <= {Z_TOLERANCE:g} paper stds, or |relative "
         f"difference| <= {RELATIVE_TOLERANCE:g} where the paper prints no std; every cell: "
         f"`tables/{profile}/scorecard.csv`.\n",
@@ -206,17 +240,22 @@ def render(profile: str, cells, claim_table, sanity_table) -> str:
     return "\n".join(text) + "\n"
 
 
-def render_claims(claim_table: pd.DataFrame, check_table: pd.DataFrame) -> str:
-    """Every claim: its id, place and verdict, the paper's words, then each of its checks."""
-    text = ["\n## Claims\n"]
+def render_claims(claim_table: pd.DataFrame, check_table: pd.DataFrame, profile: str) -> str:
+    """Every claim's verdicts in one table, then each claim: its place, the paper's words, and
+    each of its checks on our numbers and on the paper's."""
+    text = ["\n## Claims\n", claim_verdicts(claim_table, profile).to_markdown(index=False), ""]
     for claim in claim_table.itertuples(index=False):
         text.append(
-            f"### `{claim.id}` ({claim.section}): **{claim.status}** "
-            f"({claim.checks_held} checks hold, rule: {claim.rule})\n"
+            f"### `{claim.id}` ({claim.section}): **{claim.status}**; the paper's numbers: "
+            f"**{claim.paper_status}** (rule: {claim.rule}; {claim.checks})\n"
         )
         text.append(f"> {claim.claim}\n")
         checks = check_table[check_table["id"] == claim.id]
-        text.extend(f"- {c.status}: {c.evidence} [{c.source}]" for c in checks.itertuples())
+        text.extend(
+            f"- {c.status}: {c.evidence} [{c.source}]; the paper's numbers: {c.paper_status}"
+            f"{'' if c.paper_status == PAPER_WORDS[NOT_MEASURED] else ': ' + c.paper_evidence}"
+            for c in checks.itertuples()
+        )
         text.append("")
     return "\n".join(text) + "\n"
 
@@ -247,7 +286,8 @@ def write(profile: str, readme: Path | None = None) -> Path:
     )
     atomic_write_text(sanity_table.to_csv(index=False), folder / "sanity_checks.csv")
     block = render(profile, cells, claim_table, sanity_table)
-    atomic_write_text(block + render_claims(claim_table, check_table), folder / "scorecard.md")
+    claims_text = render_claims(claim_table, check_table, profile)
+    atomic_write_text(block + claims_text, folder / "scorecard.md")
     if readme is not None:
         update_readme(readme, block)
     return folder / "scorecard.md"

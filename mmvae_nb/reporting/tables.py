@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmvae_nb.reporting.layout import open_paper_table, render_paper_layout, table_caption
+from mmvae_nb.reporting.layout import render_paper_layout, table_caption
 from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.storage import atomic_write_text, project_root
 
@@ -42,19 +42,6 @@ def output_dir(kind: str, profile: str) -> Path:
     path = project_root() / kind / profile
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def read_table(source) -> pd.DataFrame:
-    """A table in the schema above from a CSV path or file: ``target`` and ``inputs`` as
-    strings, "" where empty (so that they join on equal keys)."""
-    table = pd.read_csv(source, dtype={"target": str, "inputs": str})
-    return table.fillna({"target": "", "inputs": ""})
-
-
-def paper_table(name: str) -> pd.DataFrame:
-    """A vendored paper table by file stem, e.g. ``"table01_linear_dense"``."""
-    with open_paper_table(name) as f:
-        return read_table(f)
 
 
 def table_spec(name: str) -> TableSpec:

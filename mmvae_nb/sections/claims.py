@@ -1,34 +1,50 @@
 """The paper's claims as data: one record per statement the paper makes about its results.
 
 A ``Claim`` holds the paper's words (quoted, with the place: "Section 5.1", "App. M"), and the
-checks the statement rests on. A check reads the cells of one reproduced table or figure (its
-``source``, a file stem under ``tables/<profile>/`` or ``figures/<profile>/``, in the tables'
-schema: key columns, ``mean``, ``std``, ``n_runs``) and returns a ``Verdict``: *held*, *not
-held* or *not measured* (a cell it needs was not reproduced), with its evidence: our two
-numbers, their difference in the direction the paper states, and our spread (the compared
-cells' stds over repetitions, combined as sqrt(std_a^2 + std_b^2)), so a reader sees whether a
-difference stands out of our own noise.
+checks the statement rests on. A check reads the cells of one table or figure (its ``source``, a
+file stem under ``tables/<profile>/`` or ``figures/<profile>/``, or of the paper's own printed
+tables in ``mmvae_nb/reference``, in the tables' schema: key columns, ``mean``, ``std``) and
+returns a ``Verdict`` with its evidence: the two numbers, their difference in the direction the
+paper states, and the spread (the compared cells' stds over repetitions combined as
+sqrt(std_a^2 + std_b^2)). A difference is judged against its spread (``judge``):
 
-A claim combines its checks by the paper's quantifier:
+* *held*: in the paper's direction and beyond the spread (difference > spread);
+* *consistent*: within the spread (|difference| <= spread): not evidence either way;
+* *not held*: in the other direction and beyond the spread (difference < -spread);
+* *no spread*: the cells have no std (a single run, or a table printed without stds), so the
+  sign of the difference is all there is; it is never counted as held;
+* *not measured*: a cell the check needs was not reproduced (or is not printed).
 
-* ``ALL`` ("for all modalities", "for both bounds", "across aggregation schemes"): held when
-  every check is measured and holds; not held as soon as a measured check fails;
-* ``MOST`` ("tend to", "usually", "can"): held when more than half of the measured checks hold.
+A claim combines its checks by the paper's quantifier; checks are ranked not held < no spread <
+consistent < held (then by difference over spread), and the claim takes the status of its
+binding check:
+
+* ``ALL`` ("for all modalities", "for both bounds", "across aggregation schemes"): the weakest
+  check; not measured when a check is not measured and none is not held;
+* ``MOST`` ("tend to", "usually", "can"): the median of the measured checks (the lower one: a
+  half is not most).
+
+The same claims are evaluated on the paper's own printed numbers with the paper's stds
+(``evaluate``'s ``paper`` columns), in ``PAPER_WORDS``: *supported*, *within its noise*,
+*contradicted by its own tables*, *no std printed*, *not printed*. The target of a
+reproduction is to agree with what the paper's numbers support, and to say where it does not.
 
 The checks:
 
 * ``Better(source, metric, a, b)``: the cells selected by ``a`` beat those selected by ``b``
-  (means over the selected cells);
+  (means over the selected cells, their mean std as the group's std);
 * ``BestOf(source, metric, a_options, b_options)``: the best of the schemes ``a_options`` beats
-  the best of ``b_options`` ("more flexible aggregation improves ..."); a tie is not held, as in
-  ``Better``: an exact tie of two means on a continuous metric is two degenerate models (e.g.
-  both generating the same input-independent image, whose coherence is one class's frequency);
+  the best of ``b_options`` ("more flexible aggregation improves ..."); an exact tie is
+  consistent, never held;
 * ``NoUniformWinner``: no single scheme is best for every target ("no bound or aggregation
-  scheme performs best across all modalities");
+  scheme performs best across all modalities"): held when two targets have different winners,
+  each beating the other's winner on its target beyond the spread; not held when one scheme
+  leads every target beyond the spread;
 * ``SmallerRange``: the cells of one table differ less among themselves than those of another
   ("smaller differences across bounds and fusion schemes than in Table 1");
-* ``Reaches(source, metric, a, b)``: a is not worse than b beyond a tolerance or our noise
-  ("mrVAE is able to reach the performance of the MoPoE-VAE").
+* ``Reaches(source, metric, a, b)``: a is not worse than b by more than a tolerance ("mrVAE is
+  able to reach the performance of the MoPoE-VAE"): the difference judged is a - b plus the
+  tolerance.
 
 "Better" is larger, or smaller for the metrics in ``LOWER_IS_BETTER`` (gaps, KLs); for rates it
 is "larger" (a claim of lower rates for b is a check that a's rates are larger).
@@ -47,9 +63,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mmvae_nb.reference import paper_tables
 from mmvae_nb.sections.table_specs import select_rows
 
-HELD, NOT_HELD, NOT_MEASURED = "held", "not held", "not measured"
+HELD, CONSISTENT, NOT_HELD = "held", "consistent", "not held"
+NO_SPREAD, NOT_MEASURED = "no spread", "not measured"
+STATUSES = (HELD, CONSISTENT, NOT_HELD, NO_SPREAD, NOT_MEASURED)
+# the verdicts said of the paper's own printed numbers
+PAPER_WORDS = {
+    HELD: "supported",
+    CONSISTENT: "within its noise",
+    NOT_HELD: "contradicted by its own tables",
+    NO_SPREAD: "no std printed",
+    NOT_MEASURED: "not printed",
+}
+# the order in which checks bind a claim (module notes)
+_RANK = {NOT_HELD: 0, NO_SPREAD: 1, CONSISTENT: 2, HELD: 3}
+_DECIDED = (HELD, CONSISTENT, NOT_HELD)  # the verdicts that compare a difference with a spread
 ALL, MOST = "all", "most"
 # metrics where smaller is better: gaps to the likelihood, the bound's slack, KLs to the true
 # posterior. Rates are neither better nor worse: a check on a rate reads "a has the higher rate".
@@ -64,6 +94,9 @@ LOWER_IS_BETTER = frozenset(
         "fid_polymnist_features",
     }
 )
+# the paper's name of a metric we measure in another space: the relational FID claims compare
+# cells of one table, which we compute in our classifier's features and the paper in Inception's
+PAPER_METRICS = {"fid_polymnist_features": "fid"}
 # metric -> (minuend, subtrahend), computed per cell; stds combined as if independent
 DERIVED = {"bound_slack": ("llh", "lower_bound")}
 Selector = Mapping[str, object]
@@ -73,12 +106,25 @@ Sources = Mapping[str, pd.DataFrame]
 @dataclass(frozen=True)
 class Verdict:
     """A check's or a claim's outcome; ``difference`` is in the claim's direction (positive
-    when it holds), ``spread`` our combined std of the compared cells."""
+    when it goes the paper's way), ``spread`` the combined std of the compared cells."""
 
     status: str
     evidence: str
     difference: float = float("nan")
     spread: float = float("nan")
+
+
+def judge(difference: float, spread: float) -> str:
+    """The status of a ``difference`` in the claim's direction against its ``spread``:
+    held beyond it, not held beyond it the other way, consistent within it; no spread when
+    the cells have no std (module notes)."""
+    if not np.isfinite(difference):
+        return NOT_MEASURED
+    if not np.isfinite(spread):
+        return NO_SPREAD
+    if difference > spread:
+        return HELD
+    return NOT_HELD if difference < -spread else CONSISTENT
 
 
 def _not_measured(why: str) -> Verdict:
@@ -97,19 +143,21 @@ def _sign(metric: str) -> float:
     return -1.0 if metric in LOWER_IS_BETTER else 1.0
 
 
+def _spread_text(spread: float) -> str:
+    return "no spread" if np.isnan(spread) else f"spread {spread:.2g}"
+
+
 def _compare(metric, label_a, a, label_b, b) -> Verdict:
     (mean_a, std_a), (mean_b, std_b) = a, b
     if not (np.isfinite(mean_a) and np.isfinite(mean_b)):
         return _not_measured(f"{metric}: non-finite cell")
     difference = _sign(metric) * (mean_a - mean_b)
     spread = float(np.hypot(std_a, std_b))
-    status = HELD if difference > 0 else NOT_HELD
     evidence = (
         f"{metric}: {label_a} {mean_a:.4g} vs {label_b} {mean_b:.4g} "
-        f"(difference {difference:+.3g}, our spread "
-        f"{'n/a' if np.isnan(spread) else f'{spread:.2g}'})"
+        f"(difference {difference:+.3g}, {_spread_text(spread)})"
     )
-    return Verdict(status, evidence, difference, spread)
+    return Verdict(judge(difference, spread), evidence, difference, spread)
 
 
 def _derived(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -160,7 +208,7 @@ class Better:
     def __call__(self, sources: Sources) -> Verdict:
         base = _cells(sources, self.source, self.metric, self.where, self.cross_only)
         if base is None:
-            return _not_measured(f"{self.source} not reproduced")
+            return _not_measured(f"{self.source} not available")
         cells_a, cells_b = select_rows(base, self.a), select_rows(base, self.b)
         if cells_a.empty or cells_b.empty:
             return _not_measured(f"no cells for {_label(self.a)} or {_label(self.b)}")
@@ -172,8 +220,8 @@ class Better:
 @dataclass(frozen=True)
 class BestOf:
     """The best of the cell groups ``a`` beats the best of the groups ``b`` on ``metric``
-    (a tie is not held; each group a selector, e.g. ``{"aggregation": "SumPooling"}``; ``where``
-    selects the cells of all, e.g. a bound and a prior)."""
+    (each group a selector, e.g. ``{"aggregation": "SumPooling"}``; ``where`` selects the
+    cells of all, e.g. a bound and a prior)."""
 
     source: str
     metric: str
@@ -185,13 +233,13 @@ class BestOf:
     def __call__(self, sources: Sources) -> Verdict:
         base = _cells(sources, self.source, self.metric, self.where, self.cross_only)
         if base is None:
-            return _not_measured(f"{self.source} not reproduced")
+            return _not_measured(f"{self.source} not available")
         best = []
         for groups in (self.a, self.b):
             ran = [(_label(g), _summary(select_rows(base, g))) for g in groups]
             ran = [(name, value) for name, value in ran if np.isfinite(value[0])]
             if not ran:
-                return _not_measured(f"none of {[_label(g) for g in groups]} reproduced")
+                return _not_measured(f"none of {[_label(g) for g in groups]} available")
             best.append(max(ran, key=lambda item: _sign(self.metric) * item[1][0]))
         (name_a, a), (name_b, b) = best
         return _compare(self.metric, f"best {name_a}", a, f"best {name_b}", b)
@@ -200,7 +248,8 @@ class BestOf:
 @dataclass(frozen=True)
 class NoUniformWinner:
     """No single scheme (a value of the columns ``schemes``) has the best ``metric`` for every
-    value of ``per`` (e.g. every generated modality)."""
+    value of ``per`` (e.g. every generated modality), judged against the spread (module
+    notes)."""
 
     source: str
     metric: str
@@ -213,23 +262,61 @@ class NoUniformWinner:
         base = _cells(sources, self.source, self.metric, self.where, self.cross_only)
         if base is None or base.empty:
             return _not_measured(f"{self.source}: no {self.metric} cells")
-        means = base.groupby([self.per, *self.schemes], sort=False)["mean"].mean()
-        winners = {}
-        for value, group in means.groupby(level=0, sort=False):
-            best = group.idxmax() if _sign(self.metric) > 0 else group.idxmin()
-            winners[value] = ", ".join(map(str, best[1:]))
+        cells = base.groupby([self.per, *self.schemes], sort=False)[["mean", "std"]].mean()
+        sign = _sign(self.metric)
+        winners = {}  # per value -> (winning scheme, {scheme: (mean, std)})
+        for value, group in cells.groupby(level=0, sort=False):
+            scores = {key[1:]: (row["mean"], row["std"]) for key, row in group.iterrows()}
+            winners[value] = (max(scores, key=lambda k: sign * scores[k][0]), scores)
         evidence = f"best {self.metric} per {self.per}: " + "; ".join(
-            f"{k}: {v}" for k, v in winners.items()
+            f"{value}: {', '.join(map(str, winner))}" for value, (winner, _) in winners.items()
         )
         if len(winners) < 2:
             return _not_measured(f"one {self.per} only; {evidence}")
-        return Verdict(HELD if len(set(winners.values())) > 1 else NOT_HELD, evidence)
+
+        def lead(value, winner, other) -> tuple[float, float]:
+            (mean_w, std_w), (mean_o, std_o) = (winners[value][1][k] for k in (winner, other))
+            return sign * (mean_w - mean_o), float(np.hypot(std_w, std_o))
+
+        if len({winner for winner, _ in winners.values()}) == 1:
+            # one scheme best everywhere: its smallest lead over a runner-up, against the claim
+            leads = []
+            for value, (winner, scores) in winners.items():
+                others = [k for k in scores if k != winner]
+                if others:
+                    runner_up = max(others, key=lambda k: sign * scores[k][0])
+                    leads.append(lead(value, winner, runner_up))
+            if not leads:
+                return _not_measured(f"one scheme only; {evidence}")
+            difference, spread = min(leads, key=lambda item: _z(*item))
+            difference = -difference
+        else:
+            # the best pair of values with different winners, each winner ahead on its own
+            pairs = []
+            for v1, (w1, s1) in winners.items():
+                for v2, (w2, s2) in winners.items():
+                    if w1 != w2 and w2 in s1 and w1 in s2:
+                        pairs.append(min(lead(v1, w1, w2), lead(v2, w2, w1), key=_z_pair))
+            if not pairs:
+                return _not_measured(f"winners not compared on each other's {self.per}")
+            difference, spread = max(pairs, key=_z_pair)
+        evidence += f" (difference {difference:+.3g}, {_spread_text(spread)})"
+        return Verdict(judge(difference, spread), evidence, difference, spread)
+
+
+def _z(difference: float, spread: float) -> float:
+    """A difference in units of its spread (the difference itself without a spread)."""
+    return difference / spread if np.isfinite(spread) and spread > 0 else difference
+
+
+def _z_pair(item: tuple[float, float]) -> float:
+    return _z(*item)
 
 
 @dataclass(frozen=True)
 class SmallerRange:
     """The cells of ``metric`` in ``narrow`` are closer together (max - min of the cell
-    means) than in ``wide``."""
+    means) than in ``wide``; the spread is the two tables' mean stds combined."""
 
     narrow: str
     wide: str
@@ -241,24 +328,26 @@ class SmallerRange:
         return f"{self.narrow} vs {self.wide}"
 
     def __call__(self, sources: Sources) -> Verdict:
-        ranges = []
+        ranges, stds = [], []
         for source in (self.narrow, self.wide):
             cells = _cells(sources, source, self.metric, self.where, False)
             if cells is None or len(cells) < 2:
-                return _not_measured(f"{source} not reproduced")
+                return _not_measured(f"{source} not available")
             ranges.append(float(cells["mean"].max() - cells["mean"].min()))
-        difference = ranges[1] - ranges[0]
+            stds.append(float(cells["std"].mean()))
+        difference, spread = ranges[1] - ranges[0], float(np.hypot(*stds))
         evidence = (
-            f"range of {self.metric}: {self.narrow} {ranges[0]:.3g} vs {self.wide} {ranges[1]:.3g}"
+            f"range of {self.metric}: {self.narrow} {ranges[0]:.3g} vs {self.wide} "
+            f"{ranges[1]:.3g} (difference {difference:+.3g}, {_spread_text(spread)})"
         )
-        return Verdict(HELD if difference > 0 else NOT_HELD, evidence, difference)
+        return Verdict(judge(difference, spread), evidence, difference, spread)
 
 
 @dataclass(frozen=True)
 class Reaches:
-    """The cells ``a`` reach those of ``b`` on ``metric`` ("reaches the performance of"): held
-    when a is better, or worse by less than ``tolerance`` (a metric's units) or twice our
-    spread, whichever is larger. The difference reported is a - b in the better direction."""
+    """The cells ``a`` reach those of ``b`` on ``metric`` ("reaches the performance of"):
+    a - b (in the better direction) plus ``tolerance`` (the metric's units), judged against
+    the spread."""
 
     source: str
     metric: str
@@ -271,11 +360,9 @@ class Reaches:
         verdict = Better(self.source, self.metric, self.a, self.b, self.where)(sources)
         if verdict.status == NOT_MEASURED:
             return verdict
-        spread = 0.0 if np.isnan(verdict.spread) else verdict.spread
-        margin = max(self.tolerance, 2 * spread)
-        status = HELD if verdict.difference > -margin else NOT_HELD
-        evidence = f"{verdict.evidence}; reaches within {margin:.3g}"
-        return Verdict(status, evidence, verdict.difference + margin, verdict.spread)
+        difference = verdict.difference + self.tolerance
+        evidence = f"{verdict.evidence}; reaches within {self.tolerance:g}"
+        return Verdict(judge(difference, verdict.spread), evidence, difference, verdict.spread)
 
 
 Check = Better | BestOf | NoUniformWinner | SmallerRange | Reaches
@@ -290,6 +377,16 @@ def _sources_of(check) -> tuple[str, ...]:
     if isinstance(check, SmallerRange):
         return (check.narrow, check.wide)
     return (check.source,)
+
+
+def _strength(verdict: Verdict) -> tuple[int, float]:
+    """The order in which checks bind a claim: by status, then difference over spread."""
+    return _RANK[verdict.status], float(np.nan_to_num(_z(verdict.difference, verdict.spread)))
+
+
+def _count(verdicts: Sequence[Verdict]) -> str:
+    counts = [(s, sum(v.status == s for v in verdicts)) for s in STATUSES]
+    return ", ".join(f"{n} {s}" for s, n in counts if n)
 
 
 @dataclass(frozen=True)
@@ -315,62 +412,73 @@ class Claim:
         return tuple(dict.fromkeys(s for c in self.checks for s in _sources_of(c)))
 
     def check(self, sources: Sources) -> tuple[Verdict, list[Verdict]]:
-        """The claim's verdict and every check's."""
+        """The claim's verdict (its binding check's status, difference and spread) and every
+        check's."""
         verdicts = [check(sources) for check in self.checks]
-        measured = [v for v in verdicts if v.status != NOT_MEASURED]
-        held = [v for v in measured if v.status == HELD]
+        measured = sorted((v for v in verdicts if v.status != NOT_MEASURED), key=_strength)
+        evidence = f"{_count(verdicts)} of {len(verdicts)} checks"
+        if not measured:
+            return Verdict(NOT_MEASURED, f"{evidence}; {verdicts[0].evidence}"), verdicts
         if self.rule == ALL:
-            if len(held) < len(measured):
-                status = NOT_HELD
-            else:
-                status = HELD if len(measured) == len(verdicts) else NOT_MEASURED
+            binding = measured[0]
+            complete = len(measured) == len(verdicts)
+            status = binding.status if complete or binding.status == NOT_HELD else NOT_MEASURED
         else:
-            status = (HELD if 2 * len(held) > len(measured) else NOT_HELD) if measured else None
-            status = status or NOT_MEASURED
-        # the binding check: the weakest for ALL, the median for MOST
-        finite = sorted((v for v in measured if np.isfinite(v.difference)), key=_difference)
-        binding = None
-        if finite:
-            binding = finite[0] if self.rule == ALL else finite[(len(finite) - 1) // 2]
-        evidence = f"{len(held)}/{len(verdicts)} checks hold"
-        if len(measured) < len(verdicts):
-            evidence += f" ({len(verdicts) - len(measured)} not measured)"
-        if binding is None:
-            if len(verdicts) == 1 or not measured:
-                evidence += f"; {verdicts[0].evidence}"
-            return Verdict(status, evidence), verdicts
-        evidence += f"; {'weakest' if self.rule == ALL else 'median'}: {binding.evidence}"
+            binding = measured[(len(measured) - 1) // 2]
+            status = binding.status
+        if len(verdicts) > 1:
+            evidence += f"; {'weakest' if self.rule == ALL else 'median'}: {binding.evidence}"
+        else:
+            evidence = binding.evidence
         return Verdict(status, evidence, binding.difference, binding.spread), verdicts
 
 
-def _difference(verdict: Verdict) -> float:
-    return verdict.difference
-
-
-CHECK_COLUMNS = ["id", "source", "status", "difference", "spread", "evidence"]
+CHECK_COLUMNS = [
+    "id",
+    "source",
+    "status",
+    "difference",
+    "spread",
+    "evidence",
+    "paper_status",
+    "paper_evidence",
+]
 COLUMNS = [
     "id",
     "section",
     "sources",
     "claim",
     "rule",
-    "checks_held",
+    "paper_status",
+    "paper_difference",
+    "paper_spread",
     "status",
     "difference",
     "spread",
+    "checks",
     "evidence",
 ]
 
 
-def evaluate(claims: Sequence[Claim], sources: Sources) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check every claim once; returns (one row per claim: id, section, the sources it reads,
-    the paper's words, its rule, how many checks hold, status, the binding check's difference
-    and spread, the evidence; one row per check: the claim's id, the check's source, status,
-    difference, spread, evidence)."""
+def evaluate(
+    claims: Sequence[Claim], sources: Sources, paper: Sources | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every claim on ``sources`` and on the paper's printed tables ``paper`` (default:
+    ``reference.paper_tables()``). Returns (one row per claim: id, section, the sources it
+    reads, the paper's words, its rule, the verdict on the paper's numbers in ``PAPER_WORDS``
+    with its difference and spread, ours, our check counts and evidence; one row per check: the
+    claim's id, the check's source, our status, difference, spread, evidence, and the paper's
+    status and evidence)."""
+    paper = paper_tables() if paper is None else paper
+    ours_by_paper_name = {printed: ours for ours, printed in PAPER_METRICS.items()}
+    paper = {
+        name: table.assign(metric=table["metric"].replace(ours_by_paper_name))
+        for name, table in paper.items()
+    }
     claim_rows, check_rows = [], []
     for claim in claims:
         verdict, checks = claim.check(sources)
-        held = sum(v.status == HELD for v in checks)
+        printed, printed_checks = claim.check(paper)
         claim_rows.append(
             {
                 "id": claim.id,
@@ -378,10 +486,13 @@ def evaluate(claims: Sequence[Claim], sources: Sources) -> tuple[pd.DataFrame, p
                 "sources": ", ".join(claim.sources),
                 "claim": claim.words,
                 "rule": claim.rule,
-                "checks_held": f"{held}/{len(checks)}",
+                "paper_status": PAPER_WORDS[printed.status],
+                "paper_difference": printed.difference,
+                "paper_spread": printed.spread,
                 "status": verdict.status,
                 "difference": verdict.difference,
                 "spread": verdict.spread,
+                "checks": _count(checks),
                 "evidence": verdict.evidence,
             }
         )
@@ -393,12 +504,23 @@ def evaluate(claims: Sequence[Claim], sources: Sources) -> tuple[pd.DataFrame, p
                 "difference": v.difference,
                 "spread": v.spread,
                 "evidence": v.evidence,
+                "paper_status": PAPER_WORDS[p.status],
+                "paper_evidence": p.evidence,
             }
-            for check, v in zip(claim.checks, checks)
+            for check, v, p in zip(claim.checks, checks, printed_checks)
         ]
     return pd.DataFrame(claim_rows, columns=COLUMNS), pd.DataFrame(
         check_rows, columns=CHECK_COLUMNS
     )
+
+
+def agreement(claim_table: pd.DataFrame) -> pd.Series:
+    """Per claim (a row of ``evaluate``): whether our verdict is the one the paper's numbers
+    give (held where supported, consistent where within its noise, not held where
+    contradicted); NA where either side has no spread or was not measured."""
+    expected = claim_table["paper_status"].map({PAPER_WORDS[s]: s for s in _DECIDED})
+    decided = expected.notna() & claim_table["status"].isin(_DECIDED)
+    return (claim_table["status"] == expected).astype("boolean").where(decided)
 
 
 def evaluate_claims(claims: Sequence[Claim], sources: Sources) -> pd.DataFrame:

@@ -50,6 +50,7 @@ def bound_gaps(
     shifts=(-0.6, -0.3, 0.0, 0.3, 0.6),
     *,
     tilt=0.0,
+    mean_weighting="precision",
     num_examples=8,
     modality_dims=(4, 5, 6),
     latent_dim=3,
@@ -59,7 +60,8 @@ def bound_gaps(
     """bound - log p(x), averaged over ``draws`` samples, examples and the subsets of each size,
     for the masked bound ("ours", eq. 4-5) and the mixture bound ("mixture", eq. 1) -> one row
     per (shift, |S|, bound) with column ``gap``. ``tilt`` > 0 replaces the encoder by
-    ``TiltedSubsetModel`` (then ``shifts`` must be (0.0,))."""
+    ``TiltedSubsetModel`` (then ``shifts`` must be (0.0,)); ``mean_weighting="variance"``
+    combines the exact experts with the official code's PoE mean (``product_of_experts``)."""
     shifts = tuple(float(s) for s in shifts)
     if not shifts or draws < 1 or num_examples < 1:
         raise ValueError("need at least one shift, one draw and one example")
@@ -73,7 +75,10 @@ def bound_gaps(
     keys = jax.random.split(jax.random.key(seed), draws)
     rows = []
     for shift in shifts:
-        model = TiltedSubsetModel(data, tilt) if tilt else ExactPoEModel(data, shift=shift)
+        if tilt:
+            model = TiltedSubsetModel(data, tilt)
+        else:
+            model = ExactPoEModel(data, shift=shift, mean_weighting=mean_weighting)
         tokens = model.embed(xs, present)
         q_full = model.encode(tokens, present)
         for size in range(m + 1):

@@ -9,7 +9,8 @@ mixture bound (eq. 1) is strictly below log p(x) unless S = M (App. D): the iden
 and notebook 01's idea section demonstrate. ``shift`` and ``log_scale`` move every expert away
 from the exact one, ``tilt`` moves the proper-subset encoders towards q(z | x), which makes the
 encoders Bayes-inconsistent (the finding in docs/results.md that the masked bound can overshoot
-log p(x)).
+log p(x)), and ``mean_weighting="variance"`` combines the exact experts with the official code's
+PoE mean (``product_of_experts``; docs/findings/learnable-vs-poe.md).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ class ExactPoEModel:
     log_likelihood).
     """
 
-    def __init__(self, data, shift=0.0, log_scale=0.0):
+    def __init__(self, data, shift=0.0, log_scale=0.0, mean_weighting="precision"):
         self.W = [jnp.asarray(w) for w in data.W]
         self.b = [jnp.asarray(b) for b in data.b]
-        self.shift, self.log_scale = shift, log_scale
+        self.shift, self.log_scale, self.mean_weighting = shift, log_scale, mean_weighting
 
     def embed(self, xs, present):
         mean = jnp.stack([(x - b) @ w for x, w, b in zip(xs, self.W, self.b)], axis=1)
@@ -42,7 +43,7 @@ class ExactPoEModel:
         return mean + self.shift, var
 
     def encode(self, tokens, mask):
-        return single_gaussian(*product_of_experts(*tokens, mask))
+        return single_gaussian(*product_of_experts(*tokens, mask, self.mean_weighting))
 
     def prior_log_prob(self, z):
         return gaussian_log_prob(z, 0.0, 1.0)
