@@ -174,6 +174,13 @@ def learnable_vs_poe(long: bool) -> pd.DataFrame:
     return runs[COLUMNS + extra]
 
 
+def paper_table1(aggregations: list[str]) -> pd.DataFrame:
+    """The paper's Table 1 rows of ``aggregations`` with our bound: mean and std per metric."""
+    paper = paper_table("table01_linear_dense")
+    paper = paper[(paper["bound"] == "ours") & paper["aggregation"].isin(aggregations)]
+    return paper.pivot_table(index="aggregation", columns="metric", values=["mean", "std"])
+
+
 def summary(runs: pd.DataFrame) -> str:
     """Mean (std over data sets) per condition x aggregation, and the paper's Table 1 rows."""
     metrics = METRICS + ["collapsed_directions"]
@@ -189,9 +196,7 @@ def summary(runs: pd.DataFrame) -> str:
     )
     table["n"] = grouped["llh_gap"].count()
     table["train_s"] = grouped["train_seconds"].first().round(0).astype(int)
-    paper = paper_table("table01_linear_dense")
-    paper = paper[(paper["bound"] == "ours") & paper["aggregation"].isin(["PoE", "SumPooling"])]
-    paper = paper.pivot_table(index="aggregation", columns="metric", values=["mean", "std"])
+    paper = paper_table1(["PoE", "SumPooling"])
     return (
         "dense linear model, our bound, 3 data sets; mean (std over data sets); collapsed = "
         "decoder singular values < 1/4 of the MLE's smallest; train_s = training wall seconds "
@@ -258,11 +263,8 @@ def official_choices(profile: str, aggregations: list[str]) -> None:
     ours = runs.groupby(["choice", "aggregation"], sort=False)[METRICS].agg(["mean", "std"])
     print(f"dense linear model, {profile} profile, our bound; mean (std) over data sets")
     print(ours.round(3).to_string())
-    paper = paper_table("table01_linear_dense")
-    paper = paper[(paper["bound"] == "ours") & paper["aggregation"].isin(aggregations)]
     print("\nthe paper's Table 1 (our bound), mean (std):")
-    table = paper.pivot_table(index="aggregation", columns="metric", values=["mean", "std"])
-    print(table.to_string())
+    print(paper_table1(aggregations).to_string())
 
 
 def main() -> None:

@@ -288,7 +288,7 @@ class NoUniformWinner:
                     leads.append(lead(value, winner, runner_up))
             if not leads:
                 return _not_measured(f"one scheme only; {evidence}")
-            difference, spread = min(leads, key=lambda item: _z(*item))
+            difference, spread = min(leads, key=_z)
             difference = -difference
         else:
             # the best pair of values with different winners, each winner ahead on its own
@@ -296,21 +296,18 @@ class NoUniformWinner:
             for v1, (w1, s1) in winners.items():
                 for v2, (w2, s2) in winners.items():
                     if w1 != w2 and w2 in s1 and w1 in s2:
-                        pairs.append(min(lead(v1, w1, w2), lead(v2, w2, w1), key=_z_pair))
+                        pairs.append(min(lead(v1, w1, w2), lead(v2, w2, w1), key=_z))
             if not pairs:
                 return _not_measured(f"winners not compared on each other's {self.per}")
-            difference, spread = max(pairs, key=_z_pair)
+            difference, spread = max(pairs, key=_z)
         evidence += f" (difference {difference:+.3g}, {_spread_text(spread)})"
         return Verdict(judge(difference, spread), evidence, difference, spread)
 
 
-def _z(difference: float, spread: float) -> float:
+def _z(difference_and_spread: tuple[float, float]) -> float:
     """A difference in units of its spread (the difference itself without a spread)."""
+    difference, spread = difference_and_spread
     return difference / spread if np.isfinite(spread) and spread > 0 else difference
-
-
-def _z_pair(item: tuple[float, float]) -> float:
-    return _z(*item)
 
 
 @dataclass(frozen=True)
@@ -381,7 +378,7 @@ def _sources_of(check) -> tuple[str, ...]:
 
 def _strength(verdict: Verdict) -> tuple[int, float]:
     """The order in which checks bind a claim: by status, then difference over spread."""
-    return _RANK[verdict.status], float(np.nan_to_num(_z(verdict.difference, verdict.spread)))
+    return _RANK[verdict.status], float(np.nan_to_num(_z((verdict.difference, verdict.spread))))
 
 
 def _count(verdicts: Sequence[Verdict]) -> str:

@@ -76,7 +76,7 @@ def bound_gaps(
     rows = []
     for shift in shifts:
         if tilt:
-            model = TiltedSubsetModel(data, tilt)
+            model = TiltedSubsetModel(data, tilt, mean_weighting=mean_weighting)
         else:
             model = ExactPoEModel(data, shift=shift, mean_weighting=mean_weighting)
         tokens = model.embed(xs, present)

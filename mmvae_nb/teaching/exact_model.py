@@ -63,10 +63,10 @@ class TiltedSubsetModel(ExactPoEModel):
     mean of q(z | x). For ``tilt`` > 0 the encoders are not Bayes-consistent, and the masked
     bound's term E_{q(z|x)}[log q(z|x_S) - log p(z|x_S)] can exceed the KLs: L > log p(x)."""
 
-    def __init__(self, data, tilt=0.5):
+    def __init__(self, data, tilt=0.5, mean_weighting="precision"):
         if not 0.0 <= tilt <= 1.0:
             raise ValueError(f"tilt must lie in [0, 1], got {tilt}")
-        super().__init__(data)
+        super().__init__(data, mean_weighting=mean_weighting)
         self.tilt = tilt
 
     def encode(self, tokens, mask):
