@@ -1,9 +1,16 @@
 """Fréchet distance: closed forms and its estimate from samples."""
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy import linalg
 
-from mmvae_nb.evaluation.fid import frechet_distance, gaussian_frechet_distance
+from mmvae_nb.evaluation.fid import (
+    frechet_distance,
+    gaussian_frechet_distance,
+    trace_sqrt_product,
+)
 
 
 def test_closed_form_for_commuting_covariances():
@@ -38,3 +45,15 @@ def test_bad_features_are_refused():
         frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
     with pytest.raises(ValueError, match="at least two"):
         frechet_distance(np.zeros((1, 3)), np.zeros((5, 3)))
+
+
+def test_the_trace_of_the_root_is_scipys_and_singular_covariances_raise_no_warning():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    cov_a, cov_b = a.T @ a + np.eye(4), b.T @ b + np.eye(4)
+    expected = np.trace(linalg.sqrtm(cov_a @ cov_b)).real
+    assert trace_sqrt_product(cov_a, cov_b) == pytest.approx(expected, rel=1e-9)
+    few = rng.normal(size=(3, 8))  # covariance of rank 2 in 8 dimensions
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frechet_distance(few, few) == pytest.approx(0.0, abs=1e-6)  # tr S ~ 8

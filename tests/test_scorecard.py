@@ -77,15 +77,19 @@ def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
     folder = tmp_path / "tables" / "quick"
     _table([("ours", "PoE", 13.0, 0.1)]).to_csv(folder / "table01_linear_dense.csv", index=False)
     (folder / "mst_claims.csv").write_text("not,a,paper,table\n")  # ignored
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- scorecard:start -->\nOLD-BLOCK\n<!-- scorecard:end -->\nrest\n")
-    scorecard.write("quick", readme)
+    readme, results = tmp_path / "README.md", tmp_path / "results.md"
+    for document in (readme, results):
+        document.write_text("intro\n<!-- scorecard:start -->\nOLD\n<!-- scorecard:end -->\nrest\n")
+    scorecard.write("quick", readme, results)
     cells = pd.read_csv(folder / "scorecard.csv")
     assert len(cells) == 1 and cells["z"].iloc[0] == pytest.approx(1.5)
-    text = readme.read_text()
-    assert "OLD-BLOCK" not in text and "| table01_linear_dense" in text and text.endswith("rest\n")
-    # claims headline the README block: per section and in total
-    assert "| 5.1 " in text and "| all " in text
+    text, summary = readme.read_text(), results.read_text()
+    assert "OLD" not in text + summary and text.endswith("rest\n") and summary.endswith("rest\n")
+    # the README's headline: the verdict and the claims per section; the cells in results only
+    assert "Of the paper's 50 claims, the `quick` profile finds" in text
+    assert "1 of 1 table cells are within" in text  # z = 1.5
+    assert "| 5.1 " in text and "| all " in text and "table01_linear_dense" not in text
+    assert "| 5.1 " in summary and "| table01_linear_dense" in summary
     # Table 1's claims are evaluated on the one cell we wrote: no mixture cell, not measured
     card = (folder / "scorecard.md").read_text()
     assert "### `5.1-tighter` (5.1): **not measured**" in card
@@ -95,4 +99,4 @@ def test_scorecard_files_and_readme_block(tmp_path, monkeypatch):
     # and on the paper's own Table 1 (vendored), whatever we reproduced
     assert claims.loc["5.1-tighter", "paper_status"] == "within its noise"
     with pytest.raises(ValueError, match="no <!-- scorecard:start -->"):
-        scorecard.update_readme(tmp_path / "tables" / "quick" / "scorecard.md", "x")
+        scorecard.replace_block(tmp_path / "tables" / "quick" / "scorecard.md", "x")

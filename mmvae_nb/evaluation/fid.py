@@ -13,16 +13,29 @@ computes with weights of their own.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
+
+
+def _psd_sqrt(cov):
+    """The symmetric square root of a positive semi-definite matrix (eigenvalues clipped at 0)."""
+    values, vectors = np.linalg.eigh(cov)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def trace_sqrt_product(cov_a, cov_b) -> float:
+    """tr((S_a S_b)^{1/2}) as the sum of the square roots of the eigenvalues of the symmetric
+    S_a^{1/2} S_b S_a^{1/2}, which has those of S_a S_b: no general matrix square root, so no
+    warning and no complex noise when the covariances are singular (fewer samples than
+    features)."""
+    root_a = _psd_sqrt(cov_a)
+    values = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    return float(np.sqrt(np.clip(values, 0, None)).sum())
 
 
 def gaussian_frechet_distance(mean_a, cov_a, mean_b, cov_b) -> float:
     """The Fréchet (2-Wasserstein) distance squared between N(mean_a, cov_a), N(mean_b, cov_b)."""
-    root = linalg.sqrtm(cov_a @ cov_b)
-    if np.iscomplexobj(root):
-        root = root.real  # numerical noise of a PSD product's square root
     diff = np.asarray(mean_a) - np.asarray(mean_b)
-    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root))
+    trace_root = trace_sqrt_product(cov_a, cov_b)
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
 
 
 def frechet_distance(features_a, features_b) -> float:

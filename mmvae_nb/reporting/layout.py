@@ -2,7 +2,8 @@
 
 The paper prints each table with one row per scheme (aggregation; with prior or beta where the
 table has several) and column groups per bound, then per metric, target or conditioning subset
-(``TableSpec.columns``). We print the same grid with two lines per row: ``ours`` (mean (std)
+(``TableSpec.columns``). We print the same grid (split per bound, and cut, where it would be
+wider than ``MAX_COLUMNS``) with two lines per row: ``ours`` (mean (std)
 over our runs) and ``paper`` (the published cell as printed, from the vendored CSV's text).
 Our numbers carry one decimal more than the paper prints for that metric, so that every cell of
 a column has the same precision and is finer than the paper's.
@@ -17,6 +18,7 @@ from mmvae_nb.reference import open_paper_table
 from mmvae_nb.sections.table_specs import CELL_KEYS, TableSpec
 
 ROW_ORDER = ("block", "prior", "beta", "aggregation")
+MAX_COLUMNS = 10  # a wider grid is split per bound (and cut), so that it fits a page
 PRIOR_LABELS = {"standard": "N(0, I)", "gmm": "GMM"}
 METRIC_LABELS = {
     "llh_gap": "LLH gap",
@@ -92,6 +94,9 @@ def render_paper_layout(ours: pd.DataFrame, name: str, spec: TableSpec) -> str:
     if "prior" in rows and "block" in rows:  # the block is the prior's (Tables 2, 7, 8)
         rows.remove("block")
     rows = rows if "aggregation" in rows else [*rows, "aggregation"]
+    if joined.groupby(rows)["bound"].nunique().max() == 1 < joined["bound"].nunique():
+        # each row has its own bound (the relational tables: mrVAE ELBO, MoPoE objective)
+        rows, columns = [*rows, "bound"], tuple(spec.columns)
     joined["ours"] = [
         _ours(m, s, decimals.get(metric, 3), n)
         for m, s, metric, n in zip(
@@ -109,8 +114,47 @@ def render_paper_layout(ours: pd.DataFrame, name: str, spec: TableSpec) -> str:
         (tuple(r[x] for x in rows), tuple(r[c] for c in columns)): (r["ours"], r["paper"])
         for _, r in joined.iterrows()
     }
+    width = MAX_COLUMNS - len(rows) - 1
+    if len(column_keys) <= width:
+        return _grid(rows, row_keys, columns, column_keys, cells)
+    # too wide to read: one grid per bound, each holding whole groups of its next column
+    # dimension (e.g. a target's columns) up to ``width`` columns
+    by_bound = {}
+    for key in column_keys:
+        by_bound.setdefault(key[0], []).append(key)
+    parts = []
+    for bound, keys in by_bound.items():
+        for chunk in _packed(keys, width):
+            parts.append(f"**{BOUND_LABELS.get(bound, bound)}**\n")
+            parts.append(_grid(rows, row_keys, columns, chunk, cells, skip=1))
+    return "\n".join(parts)
+
+
+def _packed(keys: list[tuple], width: int) -> list[list[tuple]]:
+    """``keys`` cut into chunks of at most ``width``, keeping runs with the same second
+    element together where a run fits."""
+    runs = []
+    for key in keys:
+        if runs and runs[-1][-1][1:2] == key[1:2]:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    chunks = [[]]
+    for run in runs:
+        while run:
+            if len(chunks[-1]) + min(len(run), width) > width:
+                chunks.append([])
+            room = width - len(chunks[-1])
+            chunks[-1] += run[:room]
+            run = run[room:]
+    return [c for c in chunks if c]
+
+
+def _grid(rows, row_keys, columns, column_keys, cells, skip: int = 0) -> str:
+    """One Markdown grid: a line of ours and one of the paper's per row key; column labels
+    leave out the first ``skip`` column dimensions (said above the grid)."""
     header = [*rows, ""]
-    header += [_column_label(k, columns) for k in column_keys]
+    header += [_column_label(k[skip:], columns[skip:]) for k in column_keys]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for row_key in row_keys:
         for who, index in (("ours", 0), ("paper", 1)):
@@ -128,6 +172,8 @@ def _ordered(paper: pd.DataFrame, ours: pd.DataFrame, dims) -> list[tuple]:
 
 
 def _row_label(dim: str, value) -> str:
+    if dim == "bound":
+        return BOUND_LABELS.get(value, value)
     if dim == "prior":
         return PRIOR_LABELS.get(value, value)
     if dim == "beta":

@@ -2,12 +2,15 @@
 qualitative claims checked against our numbers.
 
     python -m mmvae_nb.reporting.scorecard --profile quick [--readme README.md]
+        [--results docs/results.md]
 
 reads every ``tables/<profile>/tableNN_*.csv`` written by the notebooks, joins it to the
 vendored paper table on the key columns (``reporting.join_paper``) and writes
 ``tables/<profile>/scorecard.csv`` (one row per cell) and ``scorecard.md`` (summary per table,
-then the claims). With ``--readme`` the summary also replaces the block between the
-``<!-- scorecard:start -->`` / ``<!-- scorecard:end -->`` markers of that file.
+then the claims). With ``--results`` the summary also replaces the block between the
+``<!-- scorecard:start -->`` / ``<!-- scorecard:end -->`` markers of that file (docs/results.md),
+and with ``--readme`` the headline (a generated verdict and the claims per section) replaces
+that block of the README.
 
 **Cells.** ``z`` is (ours - paper) / paper std where the paper prints a positive std; otherwise
 ``relative`` is (ours - paper) / |paper| (coherence tables print no std). A cell is *within
@@ -56,12 +59,14 @@ from mmvae_nb.sections.claims import (
     agreement,
     evaluate,
 )
-from mmvae_nb.storage import atomic_write_text
+from mmvae_nb.storage import atomic_write_text, project_root
 
 Z_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.1
 MARKERS = ("<!-- scorecard:start -->", "<!-- scorecard:end -->")
-EXTRA_SOURCES = (linear_claims.TRAINING_TIME,)
+# timings: committed by `make record-timings` from build/<profile>/ (reporting.tables.timings_path)
+TIMINGS = (linear_claims.TRAINING_TIME,)
+TIMINGS_DIR = Path("benchmarks", "results")  # under the project root
 PAPER_PROFILE, NOT_RUN = "paper", "not run"
 
 
@@ -77,12 +82,13 @@ def reproduced_tables(profile: str) -> dict[str, pd.DataFrame]:
 
 def claim_sources(profile: str) -> dict[str, pd.DataFrame]:
     """Everything the claims read: the reproduced tables, the numbers behind the figures
-    (``figures/<profile>/*.csv``) and the other tables the registries name (training times)."""
+    (``figures/<profile>/*.csv``) and the recorded timings the registries name
+    (``TIMINGS_DIR/<name>_<profile>.csv``)."""
     sources = reproduced_tables(profile)
     for path in sorted(output_dir("figures", profile).glob("*.csv")):
         sources[path.stem] = read_table(path)
-    for name in EXTRA_SOURCES:
-        path = output_dir("tables", profile) / f"{name}.csv"
+    for name in TIMINGS:
+        path = project_root() / TIMINGS_DIR / f"{name}_{profile}.csv"
         if path.exists():
             sources[name] = read_table(path)
     return sources
@@ -205,6 +211,32 @@ def divergences(profile: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def verdict(profile: str, cells, claim_table) -> str:
+    """One generated sentence: how ``profile`` judges the paper's claims, on how many it agrees
+    with the paper's own numbers, and how many cells are within tolerance."""
+    decided = agreement(claim_table).dropna()
+    scored = cell_summary(cells).set_index("file").loc["all"]
+    return (
+        f"Of the paper's {len(claim_table)} claims, the `{profile}` profile finds "
+        f"{_counts(claim_table['status'], STATUSES)}; on the {len(decided)} that both it and the "
+        f"paper's own numbers decide, it agrees on {int(decided.sum())}. "
+        f"{scored['within_tolerance']} of {scored['cells']} table cells are within the paper's "
+        "tolerance."
+    )
+
+
+def render_headline(profile: str, cells, claim_table) -> str:
+    """The README's results at a glance: the verdict and the claims per section."""
+    return "\n".join(
+        [
+            verdict(profile, cells, claim_table) + "\n",
+            claim_summary(claim_table, profile).to_markdown(index=False),
+            f"\nEvery cell, claim and sanity check: [docs/results.md](docs/results.md), "
+            f"`tables/{profile}/scorecard.md`.\n",
+        ]
+    )
+
+
 def render(profile: str, cells, claim_table, sanity_table) -> str:
     """The Markdown scorecard summary: the claims per section, the cells per table, the
     sanity checks."""
@@ -260,19 +292,19 @@ def render_claims(claim_table: pd.DataFrame, check_table: pd.DataFrame, profile:
     return "\n".join(text) + "\n"
 
 
-def update_readme(readme: Path, block: str) -> None:
-    """Replace the text between the scorecard markers of ``readme`` with ``block``."""
-    text = readme.read_text()
+def replace_block(document: Path, block: str) -> None:
+    """Replace the text between the scorecard markers of ``document`` with ``block``."""
+    text = document.read_text()
     start, end = (text.find(marker) for marker in MARKERS)
     if start < 0 or end < start:
-        raise ValueError(f"{readme} has no {MARKERS[0]} ... {MARKERS[1]} block")
+        raise ValueError(f"{document} has no {MARKERS[0]} ... {MARKERS[1]} block")
     new = text[: start + len(MARKERS[0])] + "\n" + block + text[end:]
-    atomic_write_text(new, readme)
+    atomic_write_text(new, document)
 
 
-def write(profile: str, readme: Path | None = None) -> Path:
+def write(profile: str, readme: Path | None = None, results: Path | None = None) -> Path:
     """Write tables/<profile>/scorecard.csv (cells), scorecard_claims.csv, sanity_checks.csv,
-    scorecard.md (and the README block); returns the .md."""
+    scorecard.md (and the blocks of ``results`` and ``readme``); returns the .md."""
     cells, claim_table, check_table, sanity_table = build(profile)
     folder = output_dir("tables", profile)
     columns = [*KEY_COLUMNS, "file", "mean", "std", "paper_mean", "paper_std", "z", "relative"]
@@ -288,17 +320,20 @@ def write(profile: str, readme: Path | None = None) -> Path:
     block = render(profile, cells, claim_table, sanity_table)
     claims_text = render_claims(claim_table, check_table, profile)
     atomic_write_text(block + claims_text, folder / "scorecard.md")
+    if results is not None:
+        replace_block(results, block)
     if readme is not None:
-        update_readme(readme, block)
+        replace_block(readme, render_headline(profile, cells, claim_table))
     return folder / "scorecard.md"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--readme", type=Path, help="also update this README's scorecard block")
+    parser.add_argument("--readme", type=Path, help="also write the headline into this README")
+    parser.add_argument("--results", type=Path, help="also write the summary into this page")
     args = parser.parse_args(argv)
-    print(write(args.profile, args.readme))
+    print(write(args.profile, args.readme, args.results))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,22 @@ def publish(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Pub
     return Published(path, (path.parent / f"{name}.md").read_text())
 
 
+def timings_path(name: str, profile: str) -> Path:
+    """``build/<profile>/<name>.csv``: this machine's timings of a run, outside git, so that a
+    run leaves no tracked file changed (``benchmarks/results/<name>_<profile>.csv`` is the
+    committed copy the scorecard reads: ``make record-timings``)."""
+    path = project_root() / "build" / profile / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_timings(frame: pd.DataFrame, name: str, profile: str) -> Path:
+    """Write a table of wall times to ``timings_path(name, profile)``."""
+    path = timings_path(name, profile)
+    atomic_write_text(frame.to_csv(index=False, float_format=FLOAT_FORMAT), path)
+    return path
+
+
 def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
     """Write a table that has no counterpart in the paper to tables/<profile>/<name>.csv."""
     path = output_dir("tables", profile) / f"{name}.csv"

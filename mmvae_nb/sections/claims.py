@@ -393,9 +393,15 @@ class Claim:
 
     id: str
     section: str  # where the paper says it: "5.1", "App. M", "Conclusion"
-    words: str  # the paper's words, quoted
+    quote: str  # the paper's words, quoted, with where they stand
     checks: tuple[Check, ...]
     rule: str = ALL
+    scope: str = ""  # which part of the quote this claim checks, where it has several
+
+    @property
+    def words(self) -> str:
+        """The quote with its scope in brackets (the claims tables' ``claim`` column)."""
+        return f"{self.quote} [{self.scope}]" if self.scope else self.quote
 
     def __post_init__(self):
         if self.rule not in (ALL, MOST):

@@ -21,26 +21,32 @@ CLAIMS = [
     Claim(
         "6-mixture-for-cross-reconstruction",
         "6",
-        'Section 6 (Limitations): "Mixture-based bounds might be preferred if one is interested '
-        'primarily in cross-modal reconstructions." [cross reconstruction, mixture vs ours, '
-        "every scheme pooled, Figures 3, 4, 5 and 2]",
+        (
+            'Section 6 (Limitations): "Mixture-based bounds might be preferred if one'
+            ' is interested primarily in cross-modal reconstructions."'
+        ),
         tuple(Better(f, "cross_reconstruction", _MIXTURE, _OURS) for f in _CROSS_FIGURES),
         ALL,
+        scope=("cross reconstruction, mixture vs ours, every scheme pooled, Figures 3, 4, 5 and 2"),
     ),
     Claim(
         "6-our-bound-costlier-step",
         "6",
-        'Section 6 (Limitations): "A drawback of our bound is that computing a gradient step is '
-        'more expensive as it requires drawing samples from two encoding distributions." '
-        "[training seconds of the linear models, every scheme pooled]",
+        (
+            'Section 6 (Limitations): "A drawback of our bound is that computing a '
+            "gradient step is more expensive as it requires drawing samples from two "
+            'encoding distributions."'
+        ),
         (Better(TRAINING_TIME, "train_seconds", _OURS, _MIXTURE),),
+        scope="training seconds of the linear models, every scheme pooled",
     ),
     Claim(
         "6-learnable-costlier",
         "6",
-        'Section 6 (Limitations): "Similarly, learning aggregation functions is more '
-        'computationally expensive compared to fixed schemes." [training seconds of the linear '
-        "models, SumPooling/SelfAttention vs PoE/MoE, both bounds pooled]",
+        (
+            'Section 6 (Limitations): "Similarly, learning aggregation functions is '
+            'more computationally expensive compared to fixed schemes."'
+        ),
         (
             Better(
                 TRAINING_TIME,
@@ -48,6 +54,10 @@ CLAIMS = [
                 {"aggregation": ("SumPooling", "SelfAttention")},
                 {"aggregation": ("PoE", "MoE")},
             ),
+        ),
+        scope=(
+            "training seconds of the linear models, SumPooling/SelfAttention vs "
+            "PoE/MoE, both bounds pooled"
         ),
     ),
 ]

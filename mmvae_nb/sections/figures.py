@@ -26,6 +26,15 @@ def panel_grid(num_panels: int, columns: int, panel_height: float = 3.0):
     return fig, flat[:num_panels]
 
 
+def bound_order(labels) -> list[str]:
+    """The bounds' labels in ``BOUND_LABELS`` order, only those in ``labels`` (the bounds drawn),
+    so that a legend lists no bound without bars and each bound keeps its colour."""
+    from mmvae_nb.objectives.bounds import BOUND_LABELS
+
+    present = set(labels)
+    return [label for label in BOUND_LABELS.values() if label in present]
+
+
 def finish(fig, axes, title: str, legend_title: str | None = None, rotate_labels: bool = True):
     """One legend below the panels (taken from the first axis that has one, removed from every
     axis), the title above, x tick labels rotated (for category names; ``rotate_labels=False``

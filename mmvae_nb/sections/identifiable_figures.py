@@ -9,7 +9,7 @@ import pandas as pd
 from mmvae_nb.data.identifiable import IdentifiableData
 from mmvae_nb.objectives.bounds import BOUND_LABELS
 from mmvae_nb.sections.figure_specs import FigureSpec
-from mmvae_nb.sections.figures import finish, panel_grid
+from mmvae_nb.sections.figures import bound_order, finish, panel_grid
 from mmvae_nb.sections.identifiable import PRIOR_LABELS, ROWS
 
 
@@ -69,7 +69,7 @@ def plot_summary(per_run: pd.DataFrame, title: str, metrics=SUMMARY_METRICS):
                 hue="bound",
                 errorbar="sd",
                 ax=ax,
-                hue_order=list(BOUND_LABELS.values()),
+                hue_order=bound_order(data["bound"]),
             )
             ax.set_title(f"{metric}, eta = {eta:g}", fontsize=10)
             ax.set_xlabel("")

@@ -7,7 +7,7 @@ import pandas as pd
 from mmvae_nb.evaluation.metrics import RATE_DISTORTION_TERMS
 from mmvae_nb.objectives.bounds import BOUND_LABELS
 from mmvae_nb.sections.figure_specs import FigureSpec
-from mmvae_nb.sections.figures import finish, panel_grid
+from mmvae_nb.sections.figures import bound_order, finish, panel_grid
 
 # the panels of Figures 3-4 (a-f) and 5 (a-d), in the paper's order
 RATE_DISTORTION_PANELS = (
@@ -36,7 +36,7 @@ def plot_rate_distortion(per_dataset: pd.DataFrame, title: str):
             hue="bound",
             errorbar="sd",
             ax=ax,
-            hue_order=list(BOUND_LABELS.values()),
+            hue_order=bound_order(data["bound"]),
         )
         ax.set_title(f"({letter}) {RATE_DISTORTION_TERMS[term]}", fontsize=10)
         ax.set_xlabel("")

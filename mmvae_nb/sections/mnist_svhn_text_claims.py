@@ -84,7 +84,7 @@ CLAIMS = [
     Claim(
         "5.3-loglik-ours",
         "5.3",
-        f"{_LOGLIK_WORDS} [Table 3, shared latents: every aggregation and modality]",
+        _LOGLIK_WORDS,
         _better_per(
             LOGLIK,
             "loglik",
@@ -94,11 +94,12 @@ CLAIMS = [
             **_SHARED,
         ),
         ALL,
+        scope="Table 3, shared latents: every aggregation and modality",
     ),
     Claim(
         "5.3-loglik-ours-betas",
         "5.3",
-        f"{_LOGLIK_WORDS} [Table 9: every beta, row and modality]",
+        _LOGLIK_WORDS,
         _better_per(
             LOGLIK_BETA,
             "loglik",
@@ -107,11 +108,12 @@ CLAIMS = [
             {"aggregation": BETA_ROWS, "beta": BETAS, "target": TARGETS},
         ),
         ALL,
+        scope="Table 9: every beta, row and modality",
     ),
     Claim(
         "5.3-loglik-ours-equivariant",
         "5.3",
-        f"{_LOGLIK_WORDS} [Table 3, private latents: PoE+ and SumPooling, every modality]",
+        _LOGLIK_WORDS,
         _better_per(
             LOGLIK,
             "loglik",
@@ -124,12 +126,12 @@ CLAIMS = [
             **_PRIVATE,
         ),
         ALL,
+        scope="Table 3, private latents: PoE+ and SumPooling, every modality",
     ),
     Claim(
         "5.3-loglik-selfattention-exception",
         "5.3",
-        f"{_LOGLIK_WORDS} [the exception: private-latent SelfAttention, joint M+S+T, the "
-        "mixture bound is higher]",
+        _LOGLIK_WORDS,
         (
             Better(
                 LOGLIK,
@@ -139,13 +141,17 @@ CLAIMS = [
                 {"aggregation": "SelfAttention", "target": "M+S+T", **_PRIVATE},
             ),
         ),
+        scope=(
+            "the exception: private-latent SelfAttention, joint M+S+T, the mixture bound is higher"
+        ),
     ),
     Claim(
         "5.3-loglik-flexible",
         "5.3",
-        'Section 5.3: "Furthermore, more flexible fusion schemes yield higher log-likelihoods for '
-        'both bounds." [Table 3, shared latents, joint M+S+T: best SumPooling/SelfAttention vs '
-        "best PoE/PoE+/MoE/MoE+]",
+        (
+            'Section 5.3: "Furthermore, more flexible fusion schemes yield higher '
+            'log-likelihoods for both bounds."'
+        ),
         tuple(
             BestOf(
                 LOGLIK,
@@ -157,12 +163,15 @@ CLAIMS = [
             for bound in BOUND_NAMES
         ),
         ALL,
+        scope=(
+            "Table 3, shared latents, joint M+S+T: best SumPooling/SelfAttention vs "
+            "best PoE/PoE+/MoE/MoE+"
+        ),
     ),
     Claim(
         "5.3-svhn-ours-every-scheme",
         "5.3",
-        f"{_SVHN_WORDS} [coherence of generated SVHN from M, T, M+T: ours vs mixture per "
-        "aggregation, Tables 4 and 10]",
+        _SVHN_WORDS,
         tuple(
             check
             for table in (UNIMODAL, BIMODAL)
@@ -171,12 +180,15 @@ CLAIMS = [
             )
         ),
         ALL,
+        scope=(
+            "coherence of generated SVHN from M, T, M+T: ours vs mixture per "
+            "aggregation, Tables 4 and 10"
+        ),
     ),
     Claim(
         "5.3-svhn-ours-learnable",
         "5.3",
-        f"{_SVHN_WORDS} [our bound: coherence of generated SVHN, best learnable vs best fixed "
-        "scheme, Tables 4 and 10]",
+        _SVHN_WORDS,
         tuple(
             BestOf(
                 table,
@@ -189,6 +201,10 @@ CLAIMS = [
             for table in (UNIMODAL, BIMODAL)
         ),
         ALL,
+        scope=(
+            "our bound: coherence of generated SVHN, best learnable vs best fixed "
+            "scheme, Tables 4 and 10"
+        ),
     ),
     Claim(
         "5.3-coherence-no-single-best",
@@ -207,23 +223,25 @@ CLAIMS = [
     Claim(
         "5.3-coherence-svhn-text-ours",
         "5.3",
-        f"{_COHERENCE_WORDS} [generated S and T from inputs without them, every scheme pooled]",
+        _COHERENCE_WORDS,
         tuple(
             Better(table, "coherence", _OURS, _MIXTURE, {"target": target}, True)
             for table in (UNIMODAL, BIMODAL)
             for target in ("S", "T")
         ),
         ALL,
+        scope="generated S and T from inputs without them, every scheme pooled",
     ),
     Claim(
         "5.3-coherence-mnist-mixture",
         "5.3",
-        f"{_COHERENCE_WORDS} [generated M from inputs without it, every scheme pooled]",
+        _COHERENCE_WORDS,
         tuple(
             Better(table, "coherence", _MIXTURE, _OURS, {"target": "M"}, True)
             for table in (UNIMODAL, BIMODAL)
         ),
         ALL,
+        scope="generated M from inputs without it, every scheme pooled",
     ),
     Claim(
         "5.3-latent-mixture",
@@ -251,36 +269,39 @@ CLAIMS = [
     Claim(
         "5.3-fig2-full-reconstruction",
         "5.3",
-        f"{_FIG2_WORDS} [full reconstruction, ours vs mixture, every scheme but MoE/MoE+]",
+        _FIG2_WORDS,
         _better_per(FIG2, "full_reconstruction", _OURS, _MIXTURE, {"aggregation": _NOT_MOE}),
         ALL,
+        scope="full reconstruction, ours vs mixture, every scheme but MoE/MoE+",
     ),
     Claim(
         "5.3-fig2-full-rates",
         "5.3",
-        f"{_FIG2_WORDS} [full rates: ours higher, every scheme but MoE/MoE+]",
+        _FIG2_WORDS,
         _better_per(FIG2, "full_rate", _OURS, _MIXTURE, {"aggregation": _NOT_MOE}),
         ALL,
+        scope="full rates: ours higher, every scheme but MoE/MoE+",
     ),
     Claim(
         "5.3-fig2-cross-reconstruction",
         "5.3",
-        f"{_FIG2_WORDS} [cross reconstruction, mixture vs ours, every scheme]",
+        _FIG2_WORDS,
         _better_per(FIG2, "cross_reconstruction", _MIXTURE, _OURS, {"aggregation": SHARED_ROWS}),
         ALL,
+        scope="cross reconstruction, mixture vs ours, every scheme",
     ),
     Claim(
         "5.3-fig2-cross-rates",
         "5.3",
-        f"{_FIG2_WORDS} [cross rates: mixture higher, every scheme]",
+        _FIG2_WORDS,
         _better_per(FIG2, "cross_rate", _MIXTURE, _OURS, {"aggregation": SHARED_ROWS}),
         ALL,
+        scope="cross rates: mixture higher, every scheme",
     ),
     Claim(
         "5.3-fig2-flexible-full-reconstruction",
         "5.3",
-        f"{_FIG2_WORDS} [our bound: best learnable vs best PoE/PoE+ full reconstruction, and "
-        "the learnable schemes' full rates lower than PoE/PoE+'s]",
+        _FIG2_WORDS,
         (
             BestOf(
                 FIG2,
@@ -298,6 +319,10 @@ CLAIMS = [
             ),
         ),
         ALL,
+        scope=(
+            "our bound: best learnable vs best PoE/PoE+ full reconstruction, and the "
+            "learnable schemes' full rates lower than PoE/PoE+'s"
+        ),
     ),
 ]
 

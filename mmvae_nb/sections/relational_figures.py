@@ -48,26 +48,24 @@ def plot_tuples(data: PolyMNIST, num: int = 8):
 
 
 def plot_generations(generated: dict[str, dict[str, np.ndarray]], data: PolyMNIST, num: int = 8):
-    """Generated x_0 per model (rows) and input set (column groups), under the real x_0."""
+    """Generated x_0 per input set and model (rows), under the real x_0 (top row), ``num``
+    test tuples wide: a grid that fits a page (under 1000 px) whatever the number of rows."""
     models = list(generated)
     inputs = list(next(iter(generated.values())))
+    labels = [(name, model) for name in inputs for model in models]
     fig, axes = plt.subplots(
-        1 + len(models),
-        num * len(inputs),
-        figsize=(0.75 * num * len(inputs), 0.85 * (1 + len(models))),
+        1 + len(labels), num, figsize=(1.6 + 0.7 * num, 0.72 * (1 + len(labels))), squeeze=False
     )
-    for g, name in enumerate(inputs):
-        for i in range(num):
-            column = g * num + i
-            _image(axes[0, column], data.flat(0)[i])
-            if i == 0:
-                axes[0, column].set_title(f"from {name}", fontsize=8, loc="left")
-            for r, model in enumerate(models):
-                _image(axes[1 + r, column], generated[model][name][i])
-    axes[0, 0].set_ylabel("real x_0", fontsize=7)
-    for r, model in enumerate(models):
-        axes[1 + r, 0].set_ylabel(model, fontsize=7, rotation=0, ha="right")
-    fig.suptitle(f"Generated x_0 ({data.dataset})", fontsize=9)
+    for i in range(num):
+        _image(axes[0, i], data.flat(0)[i])
+        for r, (name, model) in enumerate(labels):
+            _image(axes[1 + r, i], generated[model][name][i])
+    axes[0, 0].set_ylabel("real x_0", fontsize=7, rotation=0, ha="right", va="center")
+    for r, (name, model) in enumerate(labels):
+        axes[1 + r, 0].set_ylabel(
+            f"{model}\nfrom {name}", fontsize=7, rotation=0, ha="right", va="center"
+        )
+    fig.suptitle(f"Generated x_0 ({data.dataset})", fontsize=8)
     fig.tight_layout()
     return fig
 

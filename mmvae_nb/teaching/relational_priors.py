@@ -69,7 +69,12 @@ def plot_priors(
     """The notebook-05 picture: the size prior with its mean, and soft permutations by tau."""
     pmf, mean, _ = size_prior(latent_dim, num_modalities)
     soft, hard = soft_permutations(scores, temperatures)
-    fig, axes = plt.subplots(1, len(temperatures) + 2, figsize=(3 * (len(temperatures) + 2), 2.8))
+    panels, columns = len(temperatures) + 2, 3  # rows of three panels fit a page
+    rows = -(-panels // columns)
+    fig, grid = plt.subplots(rows, columns, figsize=(9, 2.8 * rows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[panels:]:
+        ax.set_visible(False)
     axes[0].bar(np.arange(latent_dim + 1), pmf)
     axes[0].axvline(mean, color="red", label=f"mean {mean:.2f}")
     axes[0].set(
@@ -78,7 +83,8 @@ def plot_priors(
         title=f"size prior, D={latent_dim}, M={num_modalities}",
     )
     axes[0].legend()
-    for ax, p, t in zip(axes[1:], soft + [hard], list(temperatures) + ["hard sort"], strict=True):
+    titles = [*temperatures, "hard sort"]
+    for ax, p, t in zip(axes[1:panels], [*soft, hard], titles, strict=True):
         ax.imshow(p, vmin=0, vmax=1, cmap="viridis")
         ax.set(title=f"tau = {t}" if not isinstance(t, str) else t, xticks=[], yticks=[])
     axes[1].set(xlabel="element j", ylabel="place i")
