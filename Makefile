@@ -5,8 +5,11 @@
 #   make gpu-slice   on one GPU: compile and time every paper step, then train whole sections
 #   make test        pytest in parallel + every notebook in the smoke profile
 #   make linear|aux_label|five_modalities|mnist_svhn_text|relational PROFILE=...   one section
-#   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist
+#   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist (quick: and
+#                    docs/results.md, README.md); make record-timings: this machine's times
 #   make bench       throughput benchmarks (bench-torch: side by side with PyTorch)
+#   make site        static website of the executed quick notebooks and docs, offline (build/site)
+#   make site-check  every page of the site in headless Chromium: errors, math, links, screenshots
 # GPU=1 (default where nvidia-smi lists a GPU): JAX with CUDA (extra GPU_EXTRA, `gpu` = CUDA 12;
 # gpu-cuda13 for CUDA 13 drivers). PROFILE=paper on a machine without an accelerator stops
 # before training with the projected CPU hours; ALLOW_CPU=1 goes on anyway.
@@ -27,10 +30,10 @@ SLICE_SECONDS ?= 540
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: quick reproduce rehearse gpu-slice launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help
+.PHONY: record-timings quick reproduce rehearse gpu-slice launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help site site-check
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '/^[^#]/q;p' Makefile
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -118,9 +121,15 @@ gpu-slice: $(STAMP)
 launch-status: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile $(PROFILE) --status
 
-# the quick scorecard's summary is also the README's
+# the quick scorecard's summary also goes to docs/results.md and its headline to README.md
 scorecard: $(STAMP)
-	$(PY) -m mmvae_nb.reporting.scorecard --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--readme README.md)
+	$(PY) -m mmvae_nb.reporting.scorecard --profile $(PROFILE) \
+		$(if $(filter quick,$(PROFILE)),--readme README.md --results docs/results.md)
+
+# a run writes this machine's training times to build/<profile>/ (outside git); this commits
+# them as the record the scorecard's cost claims read (then `make scorecard`)
+record-timings:
+	cp build/$(PROFILE)/linear_training_time.csv benchmarks/results/linear_training_time_$(PROFILE).csv
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto --dist load -q --durations=25
@@ -150,3 +159,25 @@ strip: $(STAMP)
 
 clean:
 	rm -rf build tables/smoke figures/smoke tables/rehearse figures/rehearse .cache
+
+# the static site (Sphinx + myst-nb, site/): renders the notebooks `make quick` executed, never
+# runs them; its own stamp adds the `site` extra to the environment's
+SITE_STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))-site
+$(SITE_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS),site]'
+	touch $@
+
+site: $(SITE_STAMP)
+	$(PY) site/assemble.py
+	rm -rf build/site
+	$(PY) -m sphinx -b html -q build/site-src build/site
+	@echo "site: build/site/index.html"
+
+# Debian's Chromium (playwright cannot download its own browser here); as root it is installed
+site-check: $(SITE_STAMP)
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && apt-get update -qq \
+		&& apt-get install -y -q chromium; } || { echo "site-check needs /usr/bin/chromium:" \
+		"sudo apt-get install chromium"; exit 1; }
+	$(PY) site/check.py
