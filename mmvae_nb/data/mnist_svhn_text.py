@@ -154,7 +154,7 @@ SVHN_FILES = {
     # name: (url, md5) of the cropped-digit files (Netzer et al., 2011). Not checked against a
     # download here (this project's machines cannot reach ufldl.stanford.edu); the same md5s
     # are what torchvision's SVHN and several independent loaders that verify their own
-    # downloads check (found by searching public code, 2026-12-02), so a real download that
+    # downloads check (found by searching public code), so a real download that
     # matches them is the files everyone uses
     "train_32x32.mat": (
         "http://ufldl.stanford.edu/housenumbers/train_32x32.mat",

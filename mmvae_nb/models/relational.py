@@ -84,10 +84,10 @@ linearly: the latent KL is sum_r 1[r < n_A] KL_r, the selection term sum_r 1[r <
 expectation over n ~ r is therefore computed exactly, with P(n_A > r) in place of the
 indicators and KL(r(n_A) || p(n_A)) in closed form; only the reconstruction keeps the
 straight-through draw. The bound's value in expectation is unchanged, its variance is lower,
-and the size networks receive the prior's gradient: evaluated at the drawn n (as up to
-commit 7cc1ff1), log p(n_A) was a constant to the gradient (no path reaches an integer index), so
-the hypergeometric prior exerted no pull on r at all, and the selection term's cost of n was
-invisible too (``tests/test_relational.py`` checks the closed forms against averages of the
+and the size networks receive the prior's gradient: evaluated at the drawn n (a single-draw
+estimator), log p(n_A) would be a constant to the gradient (no path reaches an integer index), so
+the hypergeometric prior would exert no pull on r at all, and the selection term's cost of n
+would be invisible too (``tests/test_relational.py`` checks the closed forms against averages of the
 single-draw terms).
 """
 

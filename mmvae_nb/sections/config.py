@@ -192,9 +192,8 @@ _REHEARSE_SYNTHETIC = dict(n_train=500, n_test=200, epochs=2, batch_size=250, ev
 LINEAR = {
     "paper": LINEAR_PAPER,
     "rehearse": LINEAR_PAPER.replace(**_REHEARSE_SYNTHETIC),
-    # quick: fewer and smaller data sets, narrower networks (width 128 instead of 512 / 256),
-    # a 3x larger learning rate and 24 epochs (192 steps; 40 until make quick had to fit 30
-    # minutes with notebook 05), so that all 34 trainings fit in minutes on 2 CPU cores
+    # quick: 2 smaller data sets, width 128, a 3x larger learning rate, 24 epochs (192 steps): all
+    # 34 trainings in minutes on 2 CPU cores (history: docs/notes/2026-12-06-make-quick-timings.md)
     "quick": LINEAR_PAPER.replace(
         num_datasets=2,
         n_train=2000,
@@ -365,11 +364,10 @@ AUX_LABEL_PAPER = AuxLabelConfig(
 AUX_LABEL = {
     "paper": AUX_LABEL_PAPER,
     "rehearse": AUX_LABEL_PAPER.replace(**_REHEARSE_SYNTHETIC, llh_particles=8),
-    # quick: 2/5 of the data, 1.25% of the paper's updates (1000 instead of 80,000) at a 4x
-    # larger learning rate, half-width networks, 2 repetitions: fits ~6 minutes on 2 CPU cores.
-    # Half the updates (480) were measured on 2026-12-06: our bound then lost to the mixture
-    # bound in LLH for the three SelfAttention rows (e.g. -23.1 vs -18.2), a claim that holds
-    # at 1000
+    # quick: 2/5 of the data, 1000 of the paper's 80,000 updates at a 4x larger learning rate,
+    # half-width networks, 2 repetitions: ~6 minutes on 2 CPU cores; not fewer updates, for with
+    # 480 our bound loses to the mixture bound in LLH on the SelfAttention rows
+    # (history: docs/notes/2026-12-06-make-quick-timings.md)
     "quick": AUX_LABEL_PAPER.replace(
         repetitions=2,
         n_train=2000,
@@ -405,9 +403,9 @@ FIVE_MODALITIES_PAPER = FiveModalitiesConfig(
 FIVE_MODALITIES = {
     "paper": FIVE_MODALITIES_PAPER,
     "rehearse": FIVE_MODALITIES_PAPER.replace(**_REHEARSE_SYNTHETIC, llh_particles=8),
-    # quick: 180 updates (the paper: 80,000; 300 until make quick had to fit 30 minutes with
-    # notebook 05) at a 6x larger learning rate, networks 1/8 as wide, 2 repetitions, 500 test
-    # points, 32 particles: compilation is most of its time (18 of 25 s per row at 300 steps)
+    # quick: 180 of the paper's 80,000 updates at a 6x larger learning rate, networks 1/8 as wide,
+    # 2 repetitions, 500 test points, 32 particles, so that make quick fits 30 minutes;
+    # compilation is most of its time (history: docs/notes/2026-12-06-make-quick-timings.md)
     "quick": FIVE_MODALITIES_PAPER.replace(
         repetitions=2,
         n_train=1500,
@@ -522,9 +520,9 @@ MNIST_SVHN_TEXT = {
         particles_per_chunk=4,
     ),
     # quick: the offline stand-in (30,000 / 5,000 rendered images, ~30 s once, then cached);
-    # classifiers see the 30,000 images of each modality the triples use for 3 epochs (97.9 %
-    # on MNIST, 87.7 % on the stand-in, tables/quick/mst_classifiers.csv; 5 epochs gave 98.2 %
-    # and 94-95 % in 153 s on 2 cores, until make quick had to fit 30 minutes with notebook 05)
+    # classifiers see the 30,000 images of each modality the triples use for 3 epochs, so that
+    # make quick fits 30 minutes (accuracies: tables/quick/mst_classifiers.csv; history:
+    # docs/notes/2026-12-06-make-quick-timings.md)
     "quick": MNIST_SVHN_TEXT_PAPER.replace(
         svhn="standin",
         svhn_size=30_000,
@@ -532,10 +530,10 @@ MNIST_SVHN_TEXT = {
         dups=1,
         repetitions=1,
         classifier_epochs=3,
-        # batches of 32 (the paper: 250): 4x the Adam steps in 0.6x the CPU time of 240 steps of
-        # 250, and the Laplace scales move about one learning rate per step; 100 warm-up steps
-        # keep SumPooling's posterior scale from blowing up in its first steps (the SVHN scales
-        # then froze: benchmarks/results/diagnose_mst_quick.txt)
+        # batches of 32 (the paper: 250): 4x the Adam steps of batches of 250 in 0.6x the CPU
+        # time, and the Laplace scales move about one learning rate per step; 100 warm-up steps
+        # keep SumPooling's posterior scale from blowing up in its first steps, which freezes the
+        # SVHN scales (history: docs/notes/2026-12-05-mst-collapse.md)
         epochs=1,
         batch_size=32,
         warmup_steps=100,
@@ -547,8 +545,8 @@ MNIST_SVHN_TEXT = {
         rows=("PoE", "SumPooling"),
         private_rows=(),
         beta_rows=(),
-        # 500 test triples (1,000 until make quick had to fit 30 minutes: evaluation took 167
-        # of the 371 s of the models' cell)
+        # 500 test triples: evaluation is much of the models' cell, and make quick fits 30
+        # minutes (history: docs/notes/2026-12-06-make-quick-timings.md)
         eval_size=500,
         latent_train_size=2000,
         llh_particles=16,
@@ -681,18 +679,13 @@ RELATIONAL = {
         eval_size=100,
         selection_size=50,
     ),
-    # quick: 10,000 / 2,000 tuples, 6 epochs of batch 32 (1,872 Adam steps), half-width
-    # convolutions, small latents, the KL weight raised over the first 300 steps; the two rows
-    # the seed compares (SumPooling with private latents, beyond the seed, is left to the paper
-    # profile: at these sizes its generated x_0 stayed at chance, 0.11-0.12 coherence, and its
-    # two trainings took 3:20 of make quick's 47 minutes). With the full KL
-    # weight from the first step every row collapses to the prior
-    # (benchmarks/results/diagnose_collapse_quick.txt); with the former 390 steps of batch 128
-    # the latents stayed active but MoPoE's generated digit stayed at chance. On this data the
-    # digit is learned by Adam steps, not by batch size (docs/results.md, "Relational model").
-    # mrVAE: subspaces of D = 64 with global selections (beyond the seed): with eq. 36-38's
-    # selections its generated x_0 stayed at chance at D = 8 and D = 64 (docs/results.md,
-    # "Relational model")
+    # quick: 10,000 / 2,000 tuples, 6 epochs of batch 32 (1,872 Adam steps: the digit is learned
+    # by Adam steps, not by batch size), half-width convolutions, small latents, the KL weight
+    # raised over the first 300 steps (with the full weight every row collapses to the prior);
+    # the two rows the seed compares (SumPooling with private latents, beyond the seed, stays at
+    # chance at these sizes: paper profile only). mrVAE: subspaces of D = 64 with global
+    # selections (beyond the seed), with which its generated x_0 learns the digit and with
+    # eq. 36-38's selections does not (history: docs/notes/2026-12-06-relational-probes.md)
     "quick": RELATIONAL_PAPER.replace(
         train_size=10_000,
         test_size=2_000,
