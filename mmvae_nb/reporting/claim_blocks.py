@@ -24,6 +24,7 @@ def _difference(difference: float, spread: float) -> str:
     """'+0.012 vs spread 0.0041', or '' when nothing was measured."""
     if np.isnan(difference):
         return ""
+    difference = 0.0 if abs(difference) < 1e-12 else difference  # equal cells, up to rounding
     return f"{difference:+.3g} vs " + ("no spread" if np.isnan(spread) else f"spread {spread:.3g}")
 
 

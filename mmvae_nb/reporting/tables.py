@@ -84,6 +84,9 @@ class Published:
     def _repr_markdown_(self) -> str:
         return self.markdown
 
+    def __repr__(self) -> str:  # the text a notebook stores beside the Markdown: no local path
+        return self.markdown
+
 
 def publish(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Published:
     """Write a reproduced paper table (``write_table``) and return it for display, in the
