@@ -172,7 +172,7 @@ $(SITE_STAMP): pyproject.toml
 site: $(SITE_STAMP)
 	$(PY) site/assemble.py
 	rm -rf build/site
-	$(PY) -m sphinx -b html -q build/site-src build/site
+	$(PY) -m sphinx -b html -q -W --keep-going build/site-src build/site
 	@echo "site: build/site/index.html"
 
 # Debian's Chromium (playwright cannot download its own browser here); as root it is installed
