@@ -1,4 +1,10 @@
-"""List-valued notebook parameters, as a user passes them to papermill.
+"""Notebook parameters, as a user passes them to papermill: checked before any work.
+
+``check_injected_parameters()`` (the first statement after each notebook's parameters cell) reads
+the cell papermill injected from IPython's input history and refuses a name the parameters
+cell does not declare (papermill itself only logs "Passed unknown parameter" and runs the
+default grid), a value of another type than the declaration's annotation (``-p epochs abc``),
+and a number out of its range (``RANGES``), naming the parameter and listing the declared ones.
 
 ``papermill -p rows '["PoE"]'`` passes the *string* ``'["PoE"]'``, and a notebook iterating it
 would see the characters ``[``, ``"``, ``P``, ... This module turns whatever reached the
@@ -17,7 +23,66 @@ import ast
 import numbers
 from collections.abc import Collection
 
-__all__ = ["as_name_list", "as_name_pairs", "as_number_list"]
+__all__ = ["as_name_list", "as_name_pairs", "as_number_list", "check_injected_parameters"]
+
+PAPERMILL_HEADER = "# Parameters\n"  # the first line of the cell papermill injects
+# the types an annotation of the parameters cell admits (list parameters are read later by
+# as_name_list and friends, which accept the string forms of the command line)
+ANNOTATED_TYPES = {"int": int, "bool": bool, "str": str, "list": object}
+RANGES = {"seed": (0, None), "epochs": (0, None)}  # inclusive bounds; None: unbounded
+
+
+def _assignments(source: str) -> dict[str, tuple[str | None, object]]:
+    """name -> (annotation or None, literal value) of each assignment in a cell's source."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found[node.target.id] = (ast.unparse(node.annotation), ast.literal_eval(node.value))
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = (None, ast.literal_eval(node.value))
+    return found
+
+
+def check_injected_parameters(history=None) -> None:
+    """Refuse unknown, mistyped or out-of-range parameters that papermill injected.
+
+    ``history``: the sources of the cells run so far (default: the running IPython kernel's
+    ``In``; outside IPython there is nothing to check). The last cell that
+    starts with papermill's ``# Parameters`` header holds the injected values, the cell run
+    before it the notebook's declarations (``name: type = default``). Without such a cell (the
+    notebook run by hand) there is nothing to check. Raises ``ValueError`` naming each problem
+    and the declared parameters.
+    """
+    if history is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        history = shell.user_ns.get("In", []) if shell is not None else []
+    cells = list(history)
+    injected_at = next(
+        (i for i in range(len(cells) - 1, 0, -1) if cells[i].startswith(PAPERMILL_HEADER)), None
+    )
+    if injected_at is None:
+        return
+    declared = _assignments(cells[injected_at - 1])
+    known = ", ".join(f"{n} ({annotation})" for n, (annotation, _) in declared.items())
+    problems = []
+    for name, (_, value) in _assignments(cells[injected_at]).items():
+        if name not in declared:
+            problems.append(f"unknown parameter {name!r}")
+            continue
+        annotation = declared[name][0]
+        expected = ANNOTATED_TYPES.get(annotation, object)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            problems.append(f"{name} must be {annotation}, got {value!r}")
+            continue
+        low, high = RANGES.get(name, (None, None))
+        if (low is not None and value < low) or (high is not None and value > high):
+            problems.append(f"{name} must be in [{low}, {'inf' if high is None else high}]")
+    if problems:
+        raise ValueError(f"{'; '.join(problems)}. This notebook's parameters: {known}.")
 
 
 def _literal(text: str):
