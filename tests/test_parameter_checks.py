@@ -1,6 +1,8 @@
 """Notebook parameters that papermill injected are checked before any work: an unknown name,
 a value of the wrong type and a number out of range are refused with the declared parameters
-named (papermill itself only logs unknown names and runs the defaults)."""
+named (papermill itself only logs unknown names and runs the defaults); a run with other rows,
+sizes or seed than its profile's writes under <profile>/partial, never over the published
+tables."""
 
 import ast
 from pathlib import Path
@@ -9,7 +11,7 @@ import nbformat
 import papermill
 import pytest
 
-from mmvae_nb.sections.parameters import check_injected_parameters
+from mmvae_nb.sections.parameters import check_injected_parameters, output_profile
 
 DECLARED = "\n".join(
     [
@@ -56,7 +58,7 @@ def test_every_notebook_checks_its_parameters_first(notebook):
     after = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])) + 1
     body = ast.parse(cells[after].source).body
     first = next(node for node in body if not isinstance(node, (ast.Import, ast.ImportFrom)))
-    assert ast.unparse(first) == "check_injected_parameters()"
+    assert ast.unparse(first) == "outputs = output_profile(profile, check_injected_parameters())"
 
 
 def test_a_misspelt_parameter_stops_the_notebook_before_any_training(tmp_path):
@@ -70,3 +72,11 @@ def test_a_misspelt_parameter_stops_the_notebook_before_any_training(tmp_path):
             kernel_name="python3",
             progress_bar=False,
         )
+
+
+def test_only_a_run_of_the_profile_as_published_writes_its_tables(capsys):
+    assert output_profile("quick", {}) == "quick"  # by hand, or make quick
+    assert output_profile("quick", {"profile": "quick", "progress": False}) == "quick"
+    assert output_profile("quick", {"aggregations": ["PoE"], "epochs": 2}) == "quick/partial"
+    assert "aggregations, epochs passed" in capsys.readouterr().out
+    assert output_profile("smoke", {"seed": 1}) == "smoke/partial"

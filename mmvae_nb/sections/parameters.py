@@ -5,6 +5,8 @@ the cell papermill injected from IPython's input history and refuses a name the 
 cell does not declare (papermill itself only logs "Passed unknown parameter" and runs the
 default grid), a value of another type than the declaration's annotation (``-p epochs abc``),
 and a number out of its range (``RANGES``), naming the parameter and listing the declared ones.
+``output_profile`` then sends the outputs of a run with other rows, sizes or seed than the
+profile's to ``tables/<profile>/partial/``, never over the published tables.
 
 ``papermill -p rows '["PoE"]'`` passes the *string* ``'["PoE"]'``, and a notebook iterating it
 would see the characters ``[``, ``"``, ``P``, ... This module turns whatever reached the
@@ -21,15 +23,23 @@ from __future__ import annotations
 
 import ast
 import numbers
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
-__all__ = ["as_name_list", "as_name_pairs", "as_number_list", "check_injected_parameters"]
+__all__ = [
+    "as_name_list",
+    "as_name_pairs",
+    "as_number_list",
+    "check_injected_parameters",
+    "output_profile",
+]
 
 PAPERMILL_HEADER = "# Parameters\n"  # the first line of the cell papermill injects
 # the types an annotation of the parameters cell admits (list parameters are read later by
 # as_name_list and friends, which accept the string forms of the command line)
 ANNOTATED_TYPES = {"int": int, "bool": bool, "str": str, "list": object}
 RANGES = {"seed": (0, None), "epochs": (0, None)}  # inclusive bounds; None: unbounded
+NEUTRAL = ("profile", "progress", "force_retrain")  # parameters that change no published number
+PARTIAL = "partial"  # tables/<profile>/partial/: outputs of a run with other parameters
 
 
 def _assignments(source: str) -> dict[str, tuple[str | None, object]]:
@@ -45,15 +55,15 @@ def _assignments(source: str) -> dict[str, tuple[str | None, object]]:
     return found
 
 
-def check_injected_parameters(history=None) -> None:
+def check_injected_parameters(history=None) -> dict[str, object]:
     """Refuse unknown, mistyped or out-of-range parameters that papermill injected.
 
     ``history``: the sources of the cells run so far (default: the running IPython kernel's
     ``In``; outside IPython there is nothing to check). The last cell that
     starts with papermill's ``# Parameters`` header holds the injected values, the cell run
     before it the notebook's declarations (``name: type = default``). Without such a cell (the
-    notebook run by hand) there is nothing to check. Raises ``ValueError`` naming each problem
-    and the declared parameters.
+    notebook run by hand) there is nothing to check. Returns the injected values by name;
+    raises ``ValueError`` naming each problem and the declared parameters.
     """
     if history is None:
         from IPython import get_ipython
@@ -65,11 +75,11 @@ def check_injected_parameters(history=None) -> None:
         (i for i in range(len(cells) - 1, 0, -1) if cells[i].startswith(PAPERMILL_HEADER)), None
     )
     if injected_at is None:
-        return
+        return {}
     declared = _assignments(cells[injected_at - 1])
     known = ", ".join(f"{n} ({annotation})" for n, (annotation, _) in declared.items())
-    problems = []
-    for name, (_, value) in _assignments(cells[injected_at]).items():
+    problems, injected = [], _assignments(cells[injected_at])
+    for name, (_, value) in injected.items():
         if name not in declared:
             problems.append(f"unknown parameter {name!r}")
             continue
@@ -83,6 +93,23 @@ def check_injected_parameters(history=None) -> None:
             problems.append(f"{name} must be in [{low}, {'inf' if high is None else high}]")
     if problems:
         raise ValueError(f"{'; '.join(problems)}. This notebook's parameters: {known}.")
+    return {name: value for name, (_, value) in injected.items()}
+
+
+def output_profile(profile: str, injected: Mapping[str, object]) -> str:
+    """The folder name under tables/ and figures/ for this run's outputs: ``profile`` for a run
+    of the profile as published, ``<profile>/partial`` when a parameter that changes a table's
+    rows, sizes or numbers was passed (anything but ``NEUTRAL``), so that a run over a subset
+    never overwrites the published tables the scorecard reads; says which."""
+    changed = sorted(set(injected) - set(NEUTRAL))
+    if not changed:
+        return profile
+    partial = f"{profile}/{PARTIAL}"
+    print(
+        f"{', '.join(changed)} passed: this run's tables and figures go to tables/{partial}/ "
+        f"and figures/{partial}/; tables/{profile}/ is left as it is"
+    )
+    return partial
 
 
 def _literal(text: str):
