@@ -93,7 +93,7 @@ quick:
 # local GPU, one job per device; EXECUTOR=submitit a SLURM array, LAUNCH_ARGS="--partition gpu"),
 # then the notebooks evaluate from the cache; `make launch-status` shows what has run
 reproduce: $(STAMP)
-	$(PY) -m mmvae_nb.launch --profile paper --executor $(EXECUTOR) $(LAUNCH_ARGS)
+	$(PY) -m mmvae_nb.launch --profile paper --all --executor $(EXECUTOR) $(LAUNCH_ARGS)
 	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper
 
 # rehearse: the paper profile with only counts cut (steps, data, test points, particles), every
