@@ -46,6 +46,7 @@ from mmvae_nb.hardware import CPUTrainingRefused, check_devices
 from mmvae_nb.sections.config import PROFILES
 from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
+from mmvae_nb.writable import check_writable
 
 SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text", "relational")
 STATUSES = ("running", "stale", "done", "diverged", "failed")
@@ -346,6 +347,7 @@ def launch(
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose from {list(EXECUTORS)}")
     todo = jobs(sections, profile, seed)
+    check_writable([cache_root() / "results", cache_root() / "checkpoints", record_dir(profile)])
     records = EXECUTORS[executor](todo, options or LaunchOptions())
     return pd.DataFrame(records)
 

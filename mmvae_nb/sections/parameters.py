@@ -15,8 +15,9 @@ a string holding a YAML / JSON / Python list literal (``-p rows '["PoE", "MoE"]'
 ``-p rows "[PoE, MoE]"``) or a single item (``-p rows PoE``). Anything else raises a
 ``ValueError`` that lists the accepted values and the working command-line forms.
 
-Standard library only (plus PyYAML, which papermill depends on, when it is installed), so that
-it can be imported before anything heavy.
+Standard library only (plus PyYAML, which papermill depends on, when it is installed, and the
+package's stdlib-only ``storage`` and ``writable``), so that it can be imported before anything
+heavy.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from __future__ import annotations
 import ast
 import numbers
 from collections.abc import Collection, Mapping
+
+from mmvae_nb.storage import project_root
+from mmvae_nb.writable import check_writable
 
 __all__ = [
     "as_name_list",
@@ -100,16 +104,17 @@ def output_profile(profile: str, injected: Mapping[str, object]) -> str:
     """The folder name under tables/ and figures/ for this run's outputs: ``profile`` for a run
     of the profile as published, ``<profile>/partial`` when a parameter that changes a table's
     rows, sizes or numbers was passed (anything but ``NEUTRAL``), so that a run over a subset
-    never overwrites the published tables the scorecard reads; says which."""
+    never overwrites the published tables the scorecard reads; says which, and checks that
+    both folders take files before any work (``writable.check_writable``)."""
     changed = sorted(set(injected) - set(NEUTRAL))
-    if not changed:
-        return profile
-    partial = f"{profile}/{PARTIAL}"
-    print(
-        f"{', '.join(changed)} passed: this run's tables and figures go to tables/{partial}/ "
-        f"and figures/{partial}/; tables/{profile}/ is left as it is"
-    )
-    return partial
+    name = f"{profile}/{PARTIAL}" if changed else profile
+    check_writable(project_root() / kind / name for kind in ("tables", "figures"))
+    if changed:
+        print(
+            f"{', '.join(changed)} passed: this run's tables and figures go to tables/{name}/ "
+            f"and figures/{name}/; tables/{profile}/ is left as it is"
+        )
+    return name
 
 
 def _literal(text: str):

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mmvae_nb.storage import cache_root
 from mmvae_nb.training.cache import enable_compilation_cache
+from mmvae_nb.writable import check_writable
 
 # the columns that identify a diverged replica, where a section's results have them
 DIVERGED_KEYS = (
@@ -99,12 +101,15 @@ def run_grid(
     section: Section, runs=None, *, progress: bool = True, force_retrain: bool = False
 ) -> pd.DataFrame:
     """Train (or load from the cache) and evaluate every run of ``section`` (its ``grid()``
-    by default): the concatenated per-replica results. JAX's persistent compilation cache is
-    on from the start, so that models loaded from the results cache (trained by the launcher)
-    share their evaluation programs across repetitions, betas and re-runs."""
+    by default): the concatenated per-replica results. The results cache and checkpoint
+    folders are checked writable first (``writable.check_writable``). JAX's persistent
+    compilation cache is on from the start, so that models loaded from the results cache
+    (trained by the launcher) share their evaluation programs across repetitions, betas and
+    re-runs."""
     runs = section.grid() if runs is None else list(runs)
     if not runs:
         raise ValueError("no runs to train: the grid is empty")
+    check_writable([cache_root() / "results", cache_root() / "checkpoints"])
     enable_compilation_cache()
     frames = [
         section.run(run, force_retrain=force_retrain, progress=progress)
