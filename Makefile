@@ -50,7 +50,9 @@ $(STAMP): pyproject.toml
 # (mmvae_nb/launch.py, EXECUTOR), so that the notebook only evaluates.
 LAUNCH = $(if $(filter paper rehearse,$*),$(PY) -m mmvae_nb.launch --profile $* --sections $(1) \
 	--executor $(EXECUTOR) $(LAUNCH_ARGS) &&)
-RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(PY) -m papermill $< \
+# smoke numbers do not matter: XLA's cheapest compile path, as in the tests (mmvae_nb/xla_flags.py)
+FAST_XLA = $(if $(filter smoke,$*),XLA_FLAGS="$$XLA_FLAGS $$($(PY) -m mmvae_nb.xla_flags)")
+RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(FAST_XLA) $(PY) -m papermill $< \
 	$(basename $@).part.ipynb -p profile $* -p progress False --cwd notebooks \
 	&& mv $(basename $@).part.ipynb $@
 

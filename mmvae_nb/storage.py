@@ -4,9 +4,12 @@ the package).
 * ``project_root()``: outputs (``tables/``, ``figures/``) are written under it;
 * ``default_cache_dir()``: trained models, rendered data, classifiers and JAX's compilation
   cache (``$MMVAE_NB_CACHE``, else ``.cache`` in the project root, git-ignored);
+* ``data_dir()``: downloaded data (real SVHN): ``$MMVAE_NB_DATA``, else ``data/`` in the cache,
+  wherever a command runs;
 * ``atomic_write_bytes`` / ``atomic_write_text``: every file the project writes is written to a
   temporary file in the same folder and renamed over the target, so a killed run never leaves a
-  half-written cache entry, table or figure.
+  half-written cache entry, table or figure; the file gets the mode the user's umask gives a new
+  file (``tempfile.mkstemp`` makes it 0600, which a cache shared by a group cannot read).
 """
 
 from __future__ import annotations
@@ -42,12 +45,29 @@ def cache_root(cache_dir: str | Path | None = None) -> Path:
     return Path(cache_dir) if cache_dir else default_cache_dir()
 
 
+def data_dir() -> Path:
+    """``$MMVAE_NB_DATA``, else ``data`` in ``default_cache_dir()``."""
+    root = os.environ.get("MMVAE_NB_DATA")
+    return Path(root) if root else default_cache_dir() / "data"
+
+
+def _umask() -> int:
+    """The process's umask (read once: setting it to read it is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write_bytes(data: bytes, path: Path) -> None:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
+        os.fchmod(fd, NEW_FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

@@ -10,8 +10,9 @@ runs take few steps."""
 
 import os
 
-TEST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
-os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+from mmvae_nb.xla_flags import FAST_COMPILE
+
+os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip()
 
 import jax  # noqa: E402  (XLA reads its flags when the backend starts)
 import pytest  # noqa: E402

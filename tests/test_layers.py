@@ -1,12 +1,12 @@
 """The package's layering, read from the source with ``ast``: no import cycle between modules,
 and no module imports a layer above its own.
 
-Layers, bottom to top: storage < writable < hardware < data < models < objectives < training <
-evaluation < teaching (the notebooks' idea pictures) < sections < reporting < launch (the launcher
-enumerates the sections' trainings). A module may import its own layer and those below.
-``mmvae_nb/__init__.py``, ``reference/`` and ``datasets/`` are outside the order (no rule either
-way). Every import counts: module level, inside functions, under ``if TYPE_CHECKING``; absolute and
-relative.
+Layers, bottom to top: xla_flags < storage < writable < hardware < data < models < objectives <
+training < evaluation < teaching (the notebooks' idea pictures) < sections < reporting < launch
+(the launcher enumerates the sections' trainings). A module may import its own layer and those
+below. ``mmvae_nb/__init__.py``, ``reference/`` and ``datasets/`` are outside the order (no rule
+either way). Every import counts: module level, inside functions, under ``if TYPE_CHECKING``;
+absolute and relative.
 (The implicit import of a module's parent packages is not an edge: Python runs a package's
 ``__init__`` first, so ``a/__init__`` importing ``a.b``, which imports ``a.c``, is no cycle.)
 """
@@ -22,6 +22,7 @@ import pytest
 PACKAGE = "mmvae_nb"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS = (
+    "xla_flags",
     "storage",
     "writable",
     "hardware",

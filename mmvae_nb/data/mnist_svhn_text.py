@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import struct
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from mmvae_nb.storage import atomic_write_bytes, cache_root
+from mmvae_nb.storage import data_dir as storage_data_dir
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,;.!?:'\"\\/|_@#$%^&*~`+-=<>()[]{} \n"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -193,13 +193,14 @@ def _md5(path) -> str:
 
 
 def svhn_path(name: str, data_dir=None, download: bool = True) -> Path:
-    """The path of a verified SVHN file under ``data_dir`` (or ``$MMVAE_NB_DATA``, or
-    ``.cache/data``), downloading it when missing. Raises a clear error when the file is
-    missing and cannot be downloaded, or when its checksum does not match."""
+    """The path of a verified SVHN file under ``data_dir`` (or ``storage.data_dir()``:
+    ``$MMVAE_NB_DATA``, else the cache's ``data``), downloading it when missing. Raises a clear
+    error when the file is missing and cannot be downloaded, or when its checksum does not
+    match."""
     if name not in SVHN_FILES:
         raise ValueError(f"unknown SVHN file {name!r}; choose one of {sorted(SVHN_FILES)}")
     url, md5 = SVHN_FILES[name]
-    root = Path(data_dir or os.environ.get("MMVAE_NB_DATA") or Path(".cache") / "data")
+    root = Path(data_dir) if data_dir else storage_data_dir()
     path = root / "svhn" / name
     if not path.exists():
         if not download:
@@ -215,7 +216,7 @@ def svhn_path(name: str, data_dir=None, download: bool = True) -> Path:
             raise FileNotFoundError(
                 f"could not download {url} ({error}); this machine seems offline. Download it "
                 f"elsewhere and put it at {path} (or set MMVAE_NB_DATA), or use the offline "
-                "stand-in (dataset='offline')"
+                "stand-in: svhn='standin' (notebook 04: -p svhn standin)"
             ) from error
     actual = _md5(path)
     if actual != md5:

@@ -29,6 +29,7 @@ import functools
 import hashlib
 import io
 import json
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -121,11 +122,29 @@ class UnreadableEntry(Exception):
 HEADER = "__header__"
 
 
+def rescue_path(path: Path) -> Path:
+    """Where an entry that could not be written at ``path`` is kept instead."""
+    return Path(tempfile.gettempdir()) / "mmvae_nb-unsaved" / Path(path).name
+
+
 def save_arrays(path: Path, arrays: dict[str, np.ndarray], header: dict) -> None:
-    """Write named arrays and a JSON-able ``header`` as one ``.npz`` archive, atomically."""
+    """Write named arrays and a JSON-able ``header`` as one ``.npz`` archive, atomically. When
+    ``path`` cannot take it (full disk, read-only folder), the archive goes to ``rescue_path``
+    and the ``OSError`` says where, so that a finished training is not lost."""
     buffer = io.BytesIO()
     np.savez(buffer, **{HEADER: np.array(json.dumps(header))}, **arrays)
-    atomic_write_bytes(buffer.getvalue(), path)
+    try:
+        atomic_write_bytes(buffer.getvalue(), path)
+    except OSError as error:
+        rescue = rescue_path(path)
+        try:
+            atomic_write_bytes(buffer.getvalue(), rescue)
+        except OSError:
+            raise OSError(f"could not write {path} ({error}), nor a copy at {rescue}") from error
+        raise OSError(
+            f"could not write {path} ({error}); the trained state is kept at {rescue}: copy it "
+            f"to {path} once that folder takes files, and the run loads it from the cache"
+        ) from error
 
 
 def load_arrays(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -136,7 +155,10 @@ def load_arrays(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
             arrays = {name: archive[name] for name in archive.files}
         header = json.loads(str(arrays.pop(HEADER)))
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        raise UnreadableEntry(f"{path}: {type(error).__name__}: {error}") from error
+        reason = f"{type(error).__name__}: {error}"
+        if "pickle" in str(error):  # numpy's message goes on to advise loading it unsafely
+            reason = "it holds pickled objects, which are never loaded (entries are arrays only)"
+        raise UnreadableEntry(f"{path}: {reason}") from error
     return header, arrays
 
 
