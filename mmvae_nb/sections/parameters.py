@@ -26,7 +26,7 @@ import ast
 import numbers
 from collections.abc import Collection, Mapping
 
-from mmvae_nb.storage import project_root
+from mmvae_nb.storage import cache_root, project_root
 from mmvae_nb.writable import check_writable
 
 __all__ = [
@@ -105,10 +105,12 @@ def output_profile(profile: str, injected: Mapping[str, object]) -> str:
     of the profile as published, ``<profile>/partial`` when a parameter that changes a table's
     rows, sizes or numbers was passed (anything but ``NEUTRAL``), so that a run over a subset
     never overwrites the published tables the scorecard reads; says which, and checks that
-    both folders take files before any work (``writable.check_writable``)."""
+    both folders, the results cache and the checkpoints take files before any work
+    (``writable.check_writable``)."""
     changed = sorted(set(injected) - set(NEUTRAL))
     name = f"{profile}/{PARTIAL}" if changed else profile
-    check_writable(project_root() / kind / name for kind in ("tables", "figures"))
+    outputs = [project_root() / kind / name for kind in ("tables", "figures")]
+    check_writable([cache_root() / "results", cache_root() / "checkpoints", *outputs])
     if changed:
         print(
             f"{', '.join(changed)} passed: this run's tables and figures go to tables/{name}/ "
