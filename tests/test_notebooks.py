@@ -37,9 +37,12 @@ SMOKE_GRIDS = {
     NOTEBOOKS,
     ids=[p.stem for p in NOTEBOOKS],
 )
-def test_notebook_runs_in_smoke_profile(notebook, tmp_path):
-    """The kernel inherits the test processes' XLA flags (tests/conftest.py)."""
+def test_notebook_runs_in_smoke_profile(notebook, tmp_path, monkeypatch):
+    """The kernel inherits the test processes' XLA flags (tests/conftest.py) and environment:
+    its outputs go under tmp_path, and a run over a subset of the grid writes them to
+    tables/smoke/partial, never over the profile's own tables."""
     assert set(SMOKE_GRIDS[notebook.stem]) <= set(papermill.inspect_notebook(str(notebook)))
+    monkeypatch.setenv("MMVAE_NB_ROOT", str(tmp_path))
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),
@@ -48,6 +51,11 @@ def test_notebook_runs_in_smoke_profile(notebook, tmp_path):
         kernel_name="python3",
         progress_bar=False,
     )
+    tables = tmp_path / "tables" / "smoke"
+    published = sorted(p.name for p in tables.glob("*.csv"))
+    partial = sorted(p.name for p in (tables / "partial").glob("*.csv"))
+    subset = bool(SMOKE_GRIDS[notebook.stem])
+    assert (not published and partial) if subset else (published and not partial)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
