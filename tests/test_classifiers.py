@@ -82,7 +82,8 @@ def test_classifiers_are_cached_by_data_and_settings(tmp_path):
     """A second call loads the three classifiers (no training) with the same predictions; other
     training data is another cache entry."""
     train, test = _smoke_sets()
-    small, tiny_test = train.subset(600), test.subset(100)
+    # two Adam steps of batch 128 per classifier: the cache, not learning, is under test
+    small, tiny_test = train.subset(256), test.subset(100)
     first = mst_classifiers(small, tiny_test, epochs=1, cache_dir=tmp_path)
     again = mst_classifiers(small, tiny_test, epochs=1, cache_dir=tmp_path)
     xs, _ = tiny_test.batch(np.arange(50), np.random.default_rng(0))
@@ -90,7 +91,7 @@ def test_classifiers_are_cached_by_data_and_settings(tmp_path):
         assert first[m].train_seconds > 0 and again[m].train_seconds == 0.0
         assert again[m].test_accuracy == first[m].test_accuracy
         np.testing.assert_array_equal(again[m].predict(x), first[m].predict(x))
-    other = mst_classifiers(train.subset(600, seed=1), tiny_test, epochs=1, cache_dir=tmp_path)
+    other = mst_classifiers(train.subset(256, seed=1), tiny_test, epochs=1, cache_dir=tmp_path)
     assert all(c.train_seconds > 0 for c in other.values())
     # an unreadable entry (data only: a truncated archive) is named, retrained and replaced
     (entry, _) = sorted((tmp_path / "classifiers").glob("*.npz"), key=lambda p: p.stat().st_mtime)

@@ -156,15 +156,21 @@ def test_importance_sampling_matches_quadrature_for_laplace_and_categorical_deco
         last.bias[...] = jnp.array([0.0, 3.0], last.bias.dtype)  # (mean, log-std) per expert
     rng = np.random.default_rng(0)
     xs = [jnp.asarray(rng.normal(size=(5, 3))), jnp.asarray(np.eye(4)[rng.integers(0, 4, 5)])]
-    grid = jnp.linspace(-10.0, 10.0, 40_001)
-    z = jnp.broadcast_to(grid[None, :, None], (5, grid.size, 1))
-    for mask in ([True, True], [True, False], [False, True]):
-        subset = jnp.tile(jnp.asarray(mask), (5, 1))
+
+    @nnx.jit  # one program for the three subsets (eager, every primitive compiles on its own)
+    def quadrature_and_estimate(model, xs, subset):
+        grid = jnp.linspace(-10.0, 10.0, 40_001)
+        z = jnp.broadcast_to(grid[None, :, None], (5, grid.size, 1))
         log_joint = model.log_likelihood(xs, z, subset) + model.prior_log_prob(z)
         exact = logsumexp(log_joint, axis=1) + jnp.log(grid[1] - grid[0])
         estimate = importance_sampled_log_likelihood(
             model, xs, subset, jax.random.key(0), 200_000, 10_000
         )
+        return exact, estimate
+
+    for mask in ([True, True], [True, False], [False, True]):
+        subset = jnp.tile(jnp.asarray(mask), (5, 1))
+        exact, estimate = quadrature_and_estimate(model, xs, subset)
         np.testing.assert_allclose(estimate, exact, atol=0.02)
 
 

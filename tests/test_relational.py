@@ -60,6 +60,17 @@ def exact_log_likelihood(model, xs):
     return np.logaddexp.reduce(np.stack(terms), axis=0)
 
 
+# one compiled program per call site instead of hundreds of eager per-primitive ones
+@nnx.jit
+def _sample_structure(model, xs, present, key):
+    return model.sample_structure(xs, present, key)
+
+
+@nnx.jit
+def _kl_selections(model, xs, present, keys):
+    return jax.vmap(lambda k: model.terms(xs, present, k).kl_selections)(keys)
+
+
 @pytest.fixture(scope="module")
 def setup():
     model = small_model()
@@ -72,17 +83,24 @@ def test_the_exact_log_likelihood_is_the_models_marginal(setup):
     """The reference itself: log p(X) against a Monte-Carlo average of p(X | u, n) over the
     prior (n ~ p(n), u ~ N(0, I)), through the model's own decoders."""
     model, xs = setup
-    draws, k_sizes, k_u = 200_000, *jax.random.split(jax.random.key(7))
-    sizes = jax.random.categorical(k_sizes, model.size_prior, shape=(draws, len(model.subsets)))
-    used = (jnp.arange(D) < sizes[..., None]).astype(jnp.float64)
-    u = jax.random.normal(k_u, (draws, len(model.subsets), D))
+    draws = 200_000
 
-    def log_p(x0, x1):
-        xs_b = [jnp.broadcast_to(x0, (draws, DIMS[0])), jnp.broadcast_to(x1, (draws, DIMS[1]))]
-        return model.log_likelihood(xs_b, u, used, jnp.ones((draws, 2), bool))
+    @nnx.jit
+    def estimate(model, xs, key):
+        k_sizes, k_u = jax.random.split(key)
+        shape = (draws, len(model.subsets))
+        sizes = jax.random.categorical(k_sizes, model.size_prior, shape=shape)
+        used = (jnp.arange(D) < sizes[..., None]).astype(jnp.float64)
+        u = jax.random.normal(k_u, (draws, len(model.subsets), D))
 
-    values = jax.vmap(log_p)(xs[0], xs[1])  # (5, draws)
-    estimate = jax.scipy.special.logsumexp(values, axis=1) - np.log(draws)
+        def log_p(x0, x1):
+            xs_b = [jnp.broadcast_to(x0, (draws, DIMS[0])), jnp.broadcast_to(x1, (draws, DIMS[1]))]
+            return model.log_likelihood(xs_b, u, used, jnp.ones((draws, 2), bool))
+
+        values = jax.vmap(log_p)(xs[0], xs[1])  # (5, draws)
+        return jax.scipy.special.logsumexp(values, axis=1) - np.log(draws)
+
+    estimate = estimate(model, xs, jax.random.key(7))
     np.testing.assert_allclose(estimate, exact_log_likelihood(model, xs), atol=0.05)
 
 
@@ -115,9 +133,8 @@ def test_eq4_is_below_the_exact_log_likelihood(setup, reverse, size_prior):
         model.selection_reverse_scores[...] = 3 * jax.random.normal(jax.random.key(9), shape)
     present = jnp.ones((5, 2), bool)
     elbo = get_bound("relational")
-    draws = np.asarray(
-        jax.vmap(lambda k: elbo(model, xs, present, k))(jax.random.split(jax.random.key(0), 4000))
-    )
+    draw = nnx.jit(lambda m, keys: jax.vmap(lambda k: elbo(m, xs, present, k))(keys))
+    draws = np.asarray(draw(model, jax.random.split(jax.random.key(0), 4000)))
     mean, stderr = draws.mean(0), draws.std(0) / np.sqrt(len(draws))
     exact = exact_log_likelihood(model, xs)
     assert np.all(np.isfinite(draws))
@@ -127,7 +144,7 @@ def test_eq4_is_below_the_exact_log_likelihood(setup, reverse, size_prior):
 def test_structure_draws_are_hard_and_sizes_follow_r(setup):
     model, xs = setup
     present = jnp.ones((5, 2), bool)
-    sample, _ = model.sample_structure(xs, present, jax.random.key(1))
+    sample, _ = _sample_structure(model, xs, present, jax.random.key(1))
     used = np.asarray(sample.used)
     assert set(np.unique(used)) <= {0.0, 1.0}
     np.testing.assert_array_equal(used.sum(-1), np.asarray(sample.sizes))
@@ -150,7 +167,7 @@ def test_the_closed_form_rate_terms_are_the_means_of_their_single_draw_values(se
         single = (jnp.sum(log_r - prior, -1), jnp.sum(sample.used * kl_r, (1, 2)))
         return sample.used, sample.expected_used, single, model.terms(xs, present, key)
 
-    used, expected_used, (sizes_single, latent_single), terms = jax.vmap(draw)(keys)
+    used, expected_used, (sizes_single, latent_single), terms = jax.jit(jax.vmap(draw))(keys)
 
     def assert_mean(values, target):
         values = np.asarray(values)
@@ -172,16 +189,16 @@ def test_the_size_prior_pulls_r(setup):
     reconstruction and the other terms, gradient steps on it alone bring r to the prior."""
     model, xs = setup
     present = jnp.ones((5, 2), bool)
-    start = float(jnp.mean(model.terms(xs, present, jax.random.key(0)).kl_sizes))
+    loss = lambda m: jnp.mean(m.terms(xs, present, jax.random.key(0)).kl_sizes)  # noqa: E731
+    start = float(nnx.jit(loss)(model))
     trained = nnx.clone(model)
     optimizer = nnx.Optimizer(trained, optax.adam(0.05), wrt=nnx.Param)
-    loss = lambda m: jnp.mean(m.terms(xs, present, jax.random.key(0)).kl_sizes)  # noqa: E731
     step = nnx.jit(lambda m, opt: opt.update(m, nnx.grad(loss)(m)))
     for _ in range(200):
         step(trained, optimizer)
-    end = float(loss(trained))
+    end = float(nnx.jit(loss)(trained))
     assert start > 0.05 and 0 <= end < 0.01 * start, (start, end)
-    sample, _ = trained.sample_structure(xs, present, jax.random.key(1))
+    sample, _ = _sample_structure(trained, xs, present, jax.random.key(1))
     r = np.exp(np.asarray(sample.size_log_probs))
     prior = np.broadcast_to(np.exp(np.asarray(model.size_prior)), r.shape)
     np.testing.assert_allclose(r, prior, atol=0.02)
@@ -200,8 +217,7 @@ def test_a_reverse_model_matching_an_input_independent_selection_costs_nothing(s
         model.selection_net.w_out[...] = jnp.zeros_like(model.selection_net.w_out[...])
         if learned:
             model.selection_reverse_scores[...] = model.selection_net.b_out[...]
-        draws = jax.vmap(lambda k, m=model: m.terms(xs, present, k).kl_selections)(keys)
-        values[learned] = np.asarray(draws)
+        values[learned] = np.asarray(_kl_selections(model, xs, present, keys))
     np.testing.assert_allclose(values[True], 0.0, atol=1e-12)
     uniform = values[False]
     assert np.all(uniform.mean(0) - 4 * uniform.std(0) / np.sqrt(len(keys)) > 0.1)
@@ -216,22 +232,27 @@ def test_global_selections_cost_nothing_and_learn_from_the_reconstruction(setup)
     assert model.selection_net is None and model.selection_reverse_scores is None
     present = jnp.ones((5, 2), bool)
     keys = jax.random.split(jax.random.key(5), 200)
-    selection = jax.vmap(lambda k: model.terms(xs, present, k).kl_selections)(keys)
+    selection = _kl_selections(model, xs, present, keys)
     np.testing.assert_array_equal(np.asarray(selection), 0.0)
 
-    def part(name):
-        def loss(m):
-            terms = m.terms(xs, present, jax.random.key(3))
-            return jnp.sum(getattr(terms, name))
+    @nnx.jit
+    def parts(m):
+        def part(name):
+            def loss(m):
+                terms = m.terms(xs, present, jax.random.key(3))
+                return jnp.sum(getattr(terms, name))
 
-        return nnx.grad(loss)(model).global_selection_scores[...]
+            return nnx.grad(loss)(m).global_selection_scores[...]
 
-    np.testing.assert_array_equal(np.asarray(part("kl_selections")), 0.0)
-    assert float(jnp.sum(part("reconstruction") ** 2)) > 0
+        return part("kl_selections"), part("reconstruction")
+
+    from_selections, from_reconstruction = parts(model)
+    np.testing.assert_array_equal(np.asarray(from_selections), 0.0)
+    assert float(jnp.sum(from_reconstruction**2)) > 0
     same = [jnp.repeat(x[:1], 5, axis=0) for x in xs]
-    sample, _ = model.sample_structure(same, present, jax.random.key(4))
+    sample, _ = _sample_structure(model, same, present, jax.random.key(4))
     np.testing.assert_allclose(sample.mean, jnp.repeat(sample.mean[:1], 5, axis=0))
-    amortised, _ = small_model().sample_structure(same, present, jax.random.key(4))
+    amortised, _ = _sample_structure(small_model(), same, present, jax.random.key(4))
     assert not np.allclose(amortised.mean, amortised.mean[:1])  # a Gumbel draw per example
 
 
@@ -239,9 +260,9 @@ def test_the_learned_reverse_model_starts_at_the_uniform(setup):
     """rho's scores start at 0: eq. (4) at initialisation is Definition 2's, draw by draw."""
     _, xs = setup
     present, key = jnp.ones((5, 2), bool), jax.random.key(6)
-    elbo = get_bound("relational")
+    elbo = nnx.jit(lambda m: get_bound("relational")(m, xs, present, key))
     learned, uniform = small_model(), small_model(learned_selection_reverse=False)
-    np.testing.assert_allclose(elbo(learned, xs, present, key), elbo(uniform, xs, present, key))
+    np.testing.assert_allclose(elbo(learned), elbo(uniform))
 
 
 def test_absent_modalities_change_nothing(setup):
@@ -252,10 +273,16 @@ def test_absent_modalities_change_nothing(setup):
     poisoned = [xs[0], jnp.full_like(xs[1], jnp.nan)]
     elbo = get_bound("relational")
     key = jax.random.key(2)
-    np.testing.assert_allclose(elbo(model, xs, present, key), elbo(model, poisoned, present, key))
-    grads = nnx.grad(lambda m: jnp.sum(elbo(m, poisoned, present, key)))(model)
+
+    @nnx.jit
+    def values_and_grads(m, xs, poisoned):
+        grads = nnx.grad(lambda m: jnp.sum(elbo(m, poisoned, present, key)))(m)
+        return elbo(m, xs, present, key), elbo(m, poisoned, present, key), grads
+
+    clean, dirty, grads = values_and_grads(model, xs, poisoned)
+    np.testing.assert_allclose(clean, dirty)
     assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
-    sample, _ = model.sample_structure(xs, present, key)
+    sample, _ = _sample_structure(model, xs, present, key)
     only_second = [k for k, a in enumerate(model.subsets) if not a[0]]  # the subset {1}
     np.testing.assert_array_equal(sample.mean[:, only_second], 0.0)
     np.testing.assert_array_equal(sample.var[:, only_second], 1.0)
@@ -264,9 +291,8 @@ def test_absent_modalities_change_nothing(setup):
 def test_gradients_reach_every_network(setup):
     model, xs = setup
     present = jnp.ones((5, 2), bool)
-    grads = nnx.grad(lambda m: jnp.sum(get_bound("relational")(m, xs, present, jax.random.key(3))))(
-        model
-    )
+    loss = lambda m: jnp.sum(get_bound("relational")(m, xs, present, jax.random.key(3)))  # noqa: E731
+    grads = nnx.jit(nnx.grad(loss))(model)
     norms = {
         name: float(sum(jnp.sum(g**2) for g in jax.tree.leaves(part)))
         for name, part in (
@@ -307,12 +333,17 @@ def test_initial_selections_are_stable_and_differ_across_subsets():
     )
     x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 4)))
     present = jnp.ones((64, 3), bool)
-    mean, _ = model.encode([x, x, x], present)
-    inputs = jnp.asarray(model.subsets)[None] & present[:, None, :]
-    scores = model.selection_net(mean, inputs)  # (B, K, M, D)
+
+    @nnx.jit
+    def first_choices(model, x):
+        mean, _ = model.encode([x, x, x], present)
+        inputs = jnp.asarray(model.subsets)[None] & present[:, None, :]
+        scores = model.selection_net(mean, inputs)  # (B, K, M, D)
+        _, order = gumbel_top_k_st(jax.random.key(0), scores, model.temperature)
+        return order[..., 0]
+
     preferred = np.asarray(jnp.argmax(model.selection_net.b_out[...], -1))  # (K, M)
-    _, order = gumbel_top_k_st(jax.random.key(0), scores, model.temperature)
-    first = np.asarray(order[..., 0])  # (B, K, M) the factor chosen for coordinate 0
+    first = np.asarray(first_choices(model, x))  # (B, K, M) the factor chosen for coordinate 0
     member = np.asarray(model.subsets, bool)[None]
     agreement = np.mean((first == preferred[None])[np.broadcast_to(member, first.shape)])
     assert agreement > 0.85
