@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import time
 import warnings
 from collections.abc import Callable
@@ -50,6 +51,7 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.collection import offer_training
 from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import check_clip_on, configured_step, optimizer_for
 
@@ -146,6 +148,94 @@ def init_replicas(make_model: Callable, keys, replica_args):
     return graphdef, state
 
 
+@dataclass(frozen=True)
+class ReplicaTraining:
+    """One ``train_replicas`` call, prepared but not trained: the initial state of its R
+    replicas, their run keys and betas, the float32 training data and where its result is
+    cached. Several with the same shapes train as one program (``train_together``)."""
+
+    graphdef: object
+    state: object  # nnx.State, leading replica axis R
+    run_keys: jax.Array  # (R,) keys of the epochs' draws
+    xs: tuple  # (R, N, D_s) float32 per modality
+    present: jax.Array  # (R, N, M) bool
+    betas: jax.Array  # (R,) float32
+    config: TrainConfig
+    path: Path | None  # the results-cache entry (None: not cached)
+    cache_dir: Path  # the project cache (results, checkpoints, compiled programs)
+    description: str
+
+    @property
+    def num_replicas(self) -> int:
+        return self.present.shape[0]
+
+    @property
+    def program_key(self) -> tuple:
+        """What the compiled program depends on: trainings with equal keys can be one program
+        (beta and the seed are per replica; the learning rate is traced but shared)."""
+        config = dataclasses.replace(self.config, beta=1.0, seed=0)
+        shapes = [(x.shape[1:], x.dtype) for x in self.xs] + [self.present.shape[1:]]
+        return (self.graphdef, config, tuple(shapes))
+
+    def cached(self) -> TrainedModels | None:
+        """The finished run from the results cache, or ``None``."""
+        cached = load_cached_run(self.path, self.graphdef, self.state)
+        if cached is not None:
+            warn_divergence(cached, self.description)
+        return cached
+
+
+def prepare_replicas(
+    make_model: Callable,
+    xs,
+    present,
+    config: TrainConfig,
+    *,
+    replica_args=None,
+    cache_key: str | None = None,
+    cache_dir: Path | None = None,
+    description: str = "train",
+) -> ReplicaTraining:
+    """Check the inputs of ``train_replicas`` and build its replicas' initial state."""
+    present = jnp.asarray(present, dtype=bool)
+    num_replicas, n = present.shape[:2]
+    if any(x.shape[:2] != (num_replicas, n) for x in xs):
+        raise ValueError(
+            f"every modality must have shape (R={num_replicas}, N={n}, D_s); got "
+            f"{[tuple(x.shape) for x in xs]}"
+        )
+    if config.batch_size > n:
+        raise ValueError(f"batch_size={config.batch_size} exceeds the {n} training examples")
+    for s, x in enumerate(xs):
+        observed = np.asarray(present[..., s])[..., None]
+        if not np.all(np.isfinite(np.where(observed, np.asarray(x), 0.0))):
+            raise ValueError(f"modality {s} has NaN/inf values in present entries")
+    if replica_args is None:
+        replica_args = jnp.zeros((num_replicas,))
+    if np.ndim(config.beta) and np.shape(config.beta) != (num_replicas,):
+        raise ValueError(f"{len(config.beta)} betas for {num_replicas} replicas")
+    betas = jnp.broadcast_to(jnp.asarray(config.beta, jnp.float32), (num_replicas,))
+
+    keys = jax.random.split(jax.random.key(config.seed), 2 * num_replicas)
+    graphdef, state = init_replicas(make_model, keys[:num_replicas], replica_args)
+    cache_dir = cache_dir or default_cache_dir()
+    path = None
+    if cache_key:
+        path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
+    return ReplicaTraining(
+        graphdef,
+        state,
+        keys[num_replicas:],
+        tuple(jnp.asarray(x, dtype=jnp.float32) for x in xs),
+        present,
+        betas,
+        config,
+        path,
+        cache_dir,
+        description,
+    )
+
+
 def train_replicas(
     make_model: Callable,
     xs,
@@ -168,55 +258,77 @@ def train_replicas(
     with leading axis R passed to ``make_model(key, args)`` (per-replica constants such as the
     decoder noise scale). With ``cache_key`` set, a finished run is loaded from / saved to disk,
     and the training in progress is checkpointed every ``checkpoint_seconds`` (``None``: never)
-    and resumed from its checkpoint when run again (``checkpoints``).
+    and resumed from its checkpoint when run again (``checkpoints``). Inside
+    ``collection.collect_trainings`` the prepared training is handed over instead of trained.
     """
-    present = jnp.asarray(present, dtype=bool)
-    num_replicas, n = present.shape[:2]
-    if any(x.shape[:2] != (num_replicas, n) for x in xs):
-        raise ValueError(
-            f"every modality must have shape (R={num_replicas}, N={n}, D_s); got "
-            f"{[tuple(x.shape) for x in xs]}"
-        )
-    if config.batch_size > n:
-        raise ValueError(f"batch_size={config.batch_size} exceeds the {n} training examples")
-    for s, x in enumerate(xs):
-        observed = np.asarray(present[..., s])[..., None]
-        if not np.all(np.isfinite(np.where(observed, np.asarray(x), 0.0))):
-            raise ValueError(f"modality {s} has NaN/inf values in present entries")
-    if replica_args is None:
-        replica_args = jnp.zeros((num_replicas,))
-    if np.ndim(config.beta) and np.shape(config.beta) != (num_replicas,):
-        raise ValueError(f"{len(config.beta)} betas for {num_replicas} replicas")
-    betas = jnp.broadcast_to(jnp.asarray(config.beta, jnp.float32), (num_replicas,))
-
-    cache_dir = cache_dir or default_cache_dir()
-    keys = jax.random.split(jax.random.key(config.seed), 2 * num_replicas)
-    graphdef, state = init_replicas(make_model, keys[:num_replicas], replica_args)
+    training = prepare_replicas(
+        make_model,
+        xs,
+        present,
+        config,
+        replica_args=replica_args,
+        cache_key=cache_key,
+        cache_dir=cache_dir,
+        description=description,
+    )
     if capturing():
-        _offer_replica_step(
-            graphdef, state, xs, present, keys[num_replicas:], betas, config, description
-        )
-    path = None
-    if cache_key:
-        path = run_path(cache_dir, cache_key, tree_digest(state), tree_digest([xs, present]))
-    cached = None if force_retrain else load_cached_run(path, graphdef, state)
+        _offer_replica_step(training)
+    offer_training(training)
+    cached = None if force_retrain else training.cached()
     if cached is not None:
-        warn_divergence(cached, description)
         return cached
+    (trained,) = train_together(
+        [training],
+        force_retrain=force_retrain,
+        progress=progress,
+        checkpoint_seconds=checkpoint_seconds,
+        devices=devices,
+    )
+    return trained
 
-    enable_compilation_cache(cache_dir)
-    _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    xs = [jnp.asarray(x, dtype=jnp.float32) for x in xs]
+
+def train_together(
+    trainings,
+    *,
+    force_retrain: bool = False,
+    progress: bool = True,
+    checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
+    devices=None,
+) -> list[TrainedModels]:
+    """Train prepared trainings of one ``program_key`` (e.g. a configuration's dense and sparse
+    data sets, or its betas) as ONE vmapped program of all their replicas, and cache each
+    under its own entry: every replica sees the keys, data and beta it has when trained alone,
+    so each result equals its separate training's to float rounding. The checkpoint of a group
+    is its own (one training alone keeps its entry's). Returns one ``TrainedModels`` per
+    training, each with the group's wall seconds."""
+    trainings = list(trainings)
+    first = trainings[0]
+    if any(t.program_key != first.program_key for t in trainings):
+        raise ValueError(
+            "trainings of different shapes or settings cannot be one program: "
+            f"{[t.description for t in trainings]}"
+        )
+    if len({float(t.config.learning_rate) for t in trainings}) > 1:
+        raise ValueError("trainings trained together share one learning rate")
+    config = first.config
+    enable_compilation_cache(first.cache_dir)
+    joined = _concatenated([(t.state, t.run_keys, t.xs, t.present, t.betas) for t in trainings])
+    state, run_keys, xs, present, betas = joined
+    num_replicas = present.shape[0]
+    _, params, consts = nnx.split(nnx.merge(first.graphdef, state), nnx.Param, ...)
     progress_state = _progress(
         params,
         jax.vmap(optimizer_for(config, config.learning_rate).init)(params),
-        keys[num_replicas:],
+        run_keys,
         np.zeros((num_replicas, config.epochs), np.float32),
         0,
         0.0,
     )
     checkpoint, progress_state = resume(
-        path, checkpoint_seconds, progress_state, restart=force_retrain
+        _group_entry([t.path for t in trainings]),
+        checkpoint_seconds,
+        progress_state,
+        restart=force_retrain,
     )
     # the replica axis split over the local devices (one program; each device trains its
     # replicas, no communication): the numbers are those of one device
@@ -225,7 +337,7 @@ def train_replicas(
         on_devices(progress_state["params"]),
         on_devices(progress_state["opt_state"]),
     )
-    consts, xs, present = on_devices(consts), on_devices(xs), on_devices(present)
+    consts, xs, present = on_devices(consts), on_devices(list(xs)), on_devices(present)
     betas = on_devices(betas)
     run_keys = on_devices(jax.random.wrap_key_data(progress_state["keys"]))
     loss_history = np.array(progress_state["losses"])
@@ -236,6 +348,7 @@ def train_replicas(
     program_config = dataclasses.replace(
         config, beta=1.0, learning_rate=1.0, seed=0, epochs=1, epochs_per_call=1
     )
+    description = " + ".join(t.description for t in trainings)
     with tqdm(
         total=config.epochs, initial=done, desc=description, disable=not progress, leave=False
     ) as bar:
@@ -251,7 +364,7 @@ def train_replicas(
                 chunk_keys,
                 betas,
                 jnp.float32(config.learning_rate),
-                graphdef=graphdef,
+                graphdef=first.graphdef,
                 config=program_config,
                 num_epochs=chunk,
             )
@@ -267,28 +380,53 @@ def train_replicas(
     seconds = spent + time.perf_counter() - start
     state = nnx.merge_state(params, consts)
     if checkpoint is not None:
-        checkpoint.remove()  # the run is final: cached below
-    trained = TrainedModels(graphdef, state, loss_history, seconds)
-    warn_divergence(trained, description)
-    if path is not None:
-        save_run(path, state, loss_history, seconds)
-    return trained
+        checkpoint.remove()  # the runs are final: cached below
+    results, offset = [], 0
+    for training in trainings:
+        rows = slice(offset, offset + training.num_replicas)
+        offset = rows.stop
+        own_state = jax.tree.map(lambda a, rows=rows: a[rows], state)
+        trained = TrainedModels(first.graphdef, own_state, loss_history[rows], seconds)
+        warn_divergence(trained, training.description)
+        if training.path is not None:
+            save_run(training.path, own_state, loss_history[rows], seconds)
+        results.append(trained)
+    return results
 
 
-def _offer_replica_step(
-    graphdef, state, xs, present, keys, betas, config: TrainConfig, description: str
-) -> None:
+def _concatenated(parts: list):
+    """The trainings' pytrees joined along the replica axis (one of them: unchanged)."""
+    if len(parts) == 1:
+        return parts[0]
+    return jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *parts)
+
+
+def _group_entry(paths: list[Path | None]) -> Path | None:
+    """The cache entry whose checkpoint a group of trainings uses: a training's own entry when
+    it trains alone, else one named by the hash of every member's entry (``None`` if any member
+    is uncached)."""
+    if any(p is None for p in paths):
+        return None
+    if len(paths) == 1:
+        return paths[0]
+    name = hashlib.sha256("\n".join(p.name for p in paths).encode()).hexdigest()[:16]
+    return paths[0].parent / f"group-{name}.npz"
+
+
+def _offer_replica_step(training: ReplicaTraining) -> None:
     """``programs.offer_step`` with one vmapped step of every replica on its first rows (the
     step ``_train_epochs`` scans, without the minibatch gather)."""
-    _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
+    config = training.config
+    _, params, consts = nnx.split(nnx.merge(training.graphdef, training.state), nnx.Param, ...)
     optimizer = optimizer_for(config, config.learning_rate)
-    step = jax.vmap(configured_step(graphdef, config, optimizer))
+    step = jax.vmap(configured_step(training.graphdef, config, optimizer))
     rows = config.batch_size
-    batch = [jnp.asarray(x[:, :rows], jnp.float32) for x in xs]
+    batch = [x[:, :rows] for x in training.xs]
     opt_state = jax.vmap(optimizer.init)(params)
-    args = (params, opt_state, consts, batch, present[:, :rows], keys, betas)
-    steps = config.epochs * (present.shape[1] // rows)
-    offer_step(description, step, args, replicas=present.shape[0], total_steps=steps)
+    args = (params, opt_state, consts, batch, training.present[:, :rows], training.run_keys)
+    args = (*args, training.betas)
+    steps = config.epochs * (training.present.shape[1] // rows)
+    offer_step(training.description, step, args, replicas=training.num_replicas, total_steps=steps)
 
 
 def _progress(params, opt_state, run_keys, losses, epochs_done: int, seconds: float) -> dict:
