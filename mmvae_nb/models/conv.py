@@ -27,6 +27,12 @@ cotangent and its weight gradient is one matrix product with ``strided_patches``
 fastest depends on the layer's size (measured in ``benchmarks/bench_mst.py``; the networks pick
 per layer).
 
+These rewrites serve XLA:CPU. On GPU and TPU, XLA's native transposed convolution has fast
+gradients, and the sub-pixel form would do about 2.2x its multiply-adds (the 3x3 kernel with
+4 C_out outputs holds 36 C_in C_out taps, 16 of them non-zero; XLA's cost analysis counts 2.1x
+at the PolyMNIST decoder's shapes): ``ConvTranspose2x`` left without an ``impl`` reads
+``default_transposed_impl()`` when it is traced, "subpixel" on CPU and "xla" elsewhere.
+
 ``UpsampleFromPoint`` is the first decoder layer: a transposed convolution with kernel k applied
 to a 1x1 (or length-1) input, which is a dense layer to k x k x C_out (for VALID padding the
 kernel appears flipped); the stride does not matter for a single input pixel, which is how we
@@ -240,6 +246,13 @@ TRANSPOSED = {
 STRIDED = {"xla": conv_reference, "im2col": conv_im2col, "patches": _with_bias(conv_2x_patches)}
 
 
+def default_transposed_impl() -> str:
+    """The ``TRANSPOSED`` formulation for the backend JAX runs on (``jax.default_backend()``):
+    the sub-pixel rewrite on CPU, whose gradients avoid XLA:CPU's slow dilated convolutions
+    (docs/performance.md, "Speed"), XLA's native transposed convolution on GPU and TPU."""
+    return "subpixel" if jax.default_backend() == "cpu" else "xla"
+
+
 class StridedConv(nnx.Module):
     """Conv(C_out, 4, 2) with SAME padding computed by ``impl``: "xla" (XLA's convolution),
     "im2col" (``conv_im2col``) or "patches" (``conv_2x_patches``); initialised as ``nnx.Conv``
@@ -261,9 +274,10 @@ class StridedConv(nnx.Module):
 class ConvTranspose2x(nnx.Module):
     """tConv(C_out, 4, 2) with SAME padding (2x upsampling) over ``ndim`` spatial axes, computed
     by ``impl``: "subpixel" (``conv_transpose_2x``), "im2col" (2-D only), "patches" (2-D only;
-    XLA's forward pass, ``conv_transpose_2x_patches``' backward) or "xla" (XLA's transposed
-    convolution); initialised as ``nnx.ConvTranspose`` (LeCun-normal kernel, zero
-    bias). Every ``impl`` computes the same function of the same parameters."""
+    XLA's forward pass, ``conv_transpose_2x_patches``' backward), "xla" (XLA's transposed
+    convolution) or ``None``: ``default_transposed_impl()`` of the backend, read when the layer
+    is traced. Initialised as ``nnx.ConvTranspose`` (LeCun-normal kernel, zero bias). Every
+    ``impl`` computes the same function of the same parameters."""
 
     def __init__(
         self,
@@ -272,11 +286,13 @@ class ConvTranspose2x(nnx.Module):
         *,
         rngs: nnx.Rngs,
         ndim: int = 2,
-        impl: str = "subpixel",
+        impl: str | None = None,
     ):
-        if impl not in TRANSPOSED or (impl in ("im2col", "patches") and ndim != 2):
+        if impl is not None and (
+            impl not in TRANSPOSED or (impl in ("im2col", "patches") and ndim != 2)
+        ):
             raise ValueError(
-                f"unknown impl {impl!r} for {ndim}-D; choose one of {list(TRANSPOSED)}"
+                f"unknown impl {impl!r} for {ndim}-D; choose one of {list(TRANSPOSED)} or None"
             )
         init = nnx.initializers.lecun_normal()
         shape = (4,) * ndim + (in_features, out_features)
@@ -285,7 +301,8 @@ class ConvTranspose2x(nnx.Module):
         self.impl = impl
 
     def __call__(self, x):
-        return TRANSPOSED[self.impl](x, self.kernel[...], self.bias[...])
+        impl = self.impl or default_transposed_impl()
+        return TRANSPOSED[impl](x, self.kernel[...], self.bias[...])
 
 
 class UpsampleFromPoint(nnx.Module):

@@ -167,6 +167,20 @@ def select_where(condition, a: GaussianMixture, b: GaussianMixture) -> GaussianM
     )
 
 
+def stratified_samples(q, key):
+    """One reparameterised sample per mixture component, (B, K, D), and the component weights
+    (B, K); the sample of a component whose weight is exactly 0 is replaced by 0 (see
+    ``stratified_expectation``)."""
+    z = q.sample_stratified(key)
+    weights = jnp.exp(q.log_weights)
+    return jnp.where(weights[..., None] > 0, z, 0.0), weights
+
+
+def stratified_sum(weights, values):
+    """sum_k w_k values_k over the components of weight > 0: (B, K) -> (B,)."""
+    return jnp.sum(jnp.where(weights > 0, weights * values, 0.0), axis=-1)
+
+
 def stratified_expectation(q, key, f):
     """E_q[f(z)] -> (B,) by stratification: one reparameterised sample per mixture component,
     weighted by the component weights (works for any posterior with ``sample_stratified`` and
@@ -177,11 +191,8 @@ def stratified_expectation(q, key, f):
     before ``f`` sees it, so an extreme, unused component (say an overflowing scale, which no
     gradient keeps in check) cannot turn the estimate into 0 x inf = NaN.
     """
-    z = q.sample_stratified(key)  # (B, K, D)
-    weights = jnp.exp(q.log_weights)
-    active = weights > 0
-    z = jnp.where(active[..., None], z, 0.0)
-    return jnp.sum(jnp.where(active, weights * f(z), 0.0), axis=-1)
+    z, weights = stratified_samples(q, key)
+    return stratified_sum(weights, f(z))
 
 
 def single_gaussian(mean, var) -> GaussianMixture:

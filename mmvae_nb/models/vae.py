@@ -78,6 +78,12 @@ class MultimodalVAE(nnx.Module):
     def num_modalities(self) -> int:
         return len(self.encoders)
 
+    @property
+    def decode_once(self) -> bool:
+        """Whether ``objectives.bounds.masked_bound`` decodes each modality once per stratum for
+        both of its terms (``objectives.decode_once``): the aggregator's ``decode_once``."""
+        return self.aggregator.decode_once
+
     def embed(self, xs, present):
         """Mask-independent token features: the aggregator's ``tokens`` of h_s(x_s), (B, M, .).
 

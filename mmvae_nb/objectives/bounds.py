@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from mmvae_nb.models.distributions import stratified_expectation
+from mmvae_nb.objectives.decode_once import masked_terms
 from mmvae_nb.objectives.mopoe import mopoe_bound
 from mmvae_nb.objectives.relational import relational_elbo
 from mmvae_nb.objectives.subsets import get_subset_sampler
@@ -69,11 +70,20 @@ def conditional_term(model, xs, q_s, q_full, subset, present, key, beta):
 
 def masked_bound(model, xs, present, key, beta=1.0, subset_sampler="hierarchical"):
     """Our bound L(x) (eq. 4-5, Algorithm 1; Algorithm 2 with private latents): one draw of
-    S ~ rho per example -> (B,); rho is ``subsets.SUBSET_SAMPLERS[subset_sampler]``."""
+    S ~ rho per example -> (B,); rho is ``subsets.SUBSET_SAMPLERS[subset_sampler]``.
+
+    A model with ``decode_once`` (MoPoE's: 2^M - 1 strata per term) gets both terms from one
+    decoder pass per modality and stratum (``decode_once.masked_terms``): the same estimate
+    from half the decoder work. The other models keep the two passes, whose float32 programs
+    their committed trainings ran (one pass sums the decoders' gradients in another order)."""
     k_subset, k_marginal, k_conditional = jax.random.split(key, 3)
     subset = get_subset_sampler(subset_sampler)(k_subset, present)
     tokens = model.embed(xs, present)
     q_s, q_full = model.encode(tokens, subset), model.encode(tokens, present)
+    if getattr(model, "decode_once", False):
+        return masked_terms(
+            model, xs, q_s, q_full, subset, present, k_marginal, k_conditional, beta
+        )
     return marginal_term(model, xs, q_s, subset, k_marginal, beta) + conditional_term(
         model, xs, q_s, q_full, subset, present, k_conditional, beta
     )
