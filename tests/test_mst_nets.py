@@ -187,6 +187,23 @@ def test_fast_and_xla_networks_compute_the_same_function():
         np.testing.assert_allclose(run(fast, inputs), run(slow, inputs), rtol=1e-4, atol=1e-4)
 
 
+def test_the_formulations_follow_the_backend_by_default(monkeypatch):
+    """``fast=None``: the CPU-tuned formulations on a CPU, XLA's native kernels elsewhere."""
+    from mmvae_nb.models import mst_nets
+
+    def impls(model):
+        return [node.impl for _, node in nnx.iter_graph(model) if hasattr(node, "impl")]
+
+    on_cpu = [impls(b(20, rngs=nnx.Rngs(0))) for b in (mst_nets.SVHNEncoder, mst_nets.SVHNDecoder)]
+    assert on_cpu == [
+        impls(b(20, rngs=nnx.Rngs(0), fast=True))
+        for b in (mst_nets.SVHNEncoder, mst_nets.SVHNDecoder)
+    ]
+    monkeypatch.setattr(mst_nets.jax, "default_backend", lambda: "gpu")
+    for build in (mst_nets.SVHNEncoder, mst_nets.SVHNDecoder, mst_nets.TextDecoder):
+        assert set(impls(build(20, rngs=nnx.Rngs(0)))) == {"xla"}, build.__name__
+
+
 def test_decoders_give_means_and_exact_likelihoods():
     rng = np.random.default_rng(0)
     z = jnp.asarray(rng.normal(size=(2, 3, 20)), jnp.float32)  # (B, samples, D_I)

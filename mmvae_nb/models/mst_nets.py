@@ -27,7 +27,9 @@ XLA:CPU (batch 250, forward + both gradients; ``benchmarks/bench_mst.py``): the 
 decoder's transposed convolutions by XLA's forward pass with a hand-written backward pass
 (``conv.conv_2x_patches``, ``conv.conv_transpose_2x_patches``: one patch gather and matrix
 products in place of XLA:CPU's dilated gradient convolutions); the text decoder's by the
-sub-pixel rewrite. ``fast=False`` uses XLA's kernels throughout.
+sub-pixel rewrite. ``fast=False`` uses XLA's kernels throughout, and ``fast=None`` (the
+default) chooses by the backend at construction (``cpu_tuned``): the CPU formulations on a CPU,
+XLA's kernels, native on GPUs and TPUs, elsewhere.
 """
 
 from __future__ import annotations
@@ -60,12 +62,18 @@ class MNISTEncoder(nnx.Module):
         return self.head(self.trunk(x))
 
 
+def cpu_tuned(fast: bool | None) -> bool:
+    """Whether to build the CPU-tuned formulations: ``fast`` itself, or with ``None`` whether
+    JAX computes on a CPU (``jax.default_backend()``)."""
+    return jax.default_backend() == "cpu" if fast is None else fast
+
+
 class SVHNEncoder(nnx.Module):
     """Conv(32,4,2), Conv(64,4,2), Conv(64,4,2), Conv(128,4,1), ReLU each, SAME padding ->
     4x4x128 = 2048 -> [4 x Dense 256, ReLU] -> Dense D_E (Table 21b; see the module notes)."""
 
-    def __init__(self, out_dim: int, *, rngs: nnx.Rngs, extra_layers: int = 0, fast=True):
-        impls = ("im2col", "patches", "im2col") if fast else ("xla",) * 3
+    def __init__(self, out_dim: int, *, rngs: nnx.Rngs, extra_layers: int = 0, fast=None):
+        impls = ("im2col", "patches", "im2col") if cpu_tuned(fast) else ("xla",) * 3
         specs = ((3, 32), (32, 64), (64, 64))
         self.convs = nnx.List(
             [StridedConv(a, b, rngs=rngs, impl=i) for (a, b), i in zip(specs, impls)]
@@ -142,10 +150,10 @@ class SVHNDecoder(_LaplaceImageDecoder):
     """Dense D_I -> 128, tConv(64,4) 1 -> 4, tConv(64,4,2) -> 8, tConv(32,4,2) -> 16,
     tConv(3,4,2) -> 32 (ReLU between), linear mean (Table 22b); Laplace likelihood."""
 
-    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, fast: bool = True):
+    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, fast: bool | None = None):
         self.dense = nnx.Linear(latent_dim, 128, rngs=rngs)
         self.point = UpsampleFromPoint(128, 64, 4, 2, rngs=rngs)
-        impl = "patches" if fast else "xla"
+        impl = "patches" if cpu_tuned(fast) else "xla"
         specs = ((64, 64), (64, 32), (32, 3))
         self.ups = nnx.List([ConvTranspose2x(a, b, rngs=rngs, impl=impl) for a, b in specs])
         self._init_scale(3072)
@@ -164,11 +172,11 @@ class TextDecoder(nnx.Module):
     """Dense D_I -> 128, tConv(128,4) 1 -> 4, tConv(128,4,2) -> 8 (ReLU between), per-position
     Dense 128 -> 71 logits (Table 22c); categorical likelihood per character."""
 
-    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, fast: bool = True):
+    def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, fast: bool | None = None):
         alphabet = MODALITY_SHAPES[2][1]
         self.dense = nnx.Linear(latent_dim, 128, rngs=rngs)
         self.point = UpsampleFromPoint(128, 128, 4, 1, rngs=rngs)
-        impl = "subpixel" if fast else "xla"
+        impl = "subpixel" if cpu_tuned(fast) else "xla"
         self.up = ConvTranspose2x(128, 128, rngs=rngs, ndim=1, impl=impl)
         self.out = nnx.Linear(128, alphabet, rngs=rngs)
 

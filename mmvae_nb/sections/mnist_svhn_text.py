@@ -83,7 +83,7 @@ def make_mst_model(
     latent_dim: int = 40,
     shared_dim: int = 10,
     private_dim: int = 10,
-    fast: bool = True,
+    fast: bool | None = None,
 ):
     """An MNIST-SVHN-Text model (Section 5.3, Tables 21-22) for a row of the paper's tables.
 
@@ -93,7 +93,8 @@ def make_mst_model(
     (``private=True``): 10 shared + 10 private per modality (App. F) with the permutation-
     equivariant aggregators and D_E = 128. Likelihoods: Laplace (images), categorical (text),
     re-weighted in the bounds by ``LIKELIHOOD_WEIGHTS``. ``fast=False`` computes the strided
-    and transposed convolutions with XLA's kernels (same function, slower on CPU).
+    and transposed convolutions with XLA's kernels (same function, slower on CPU); ``None``
+    chooses by backend (``mst_nets.cpu_tuned``: XLA's kernels off CPU).
     """
     if aggregation not in ROW_SPECS:
         raise ValueError(
