@@ -3,6 +3,8 @@
 #   make reproduce   every training as a job (launch.py), then the notebooks (PROFILE=paper)
 #   make rehearse    the paper pipeline with only counts cut, every table and figure (CPU)
 #   make gpu-slice   on one GPU: compile and time every paper step, then train whole sections
+#   make plan        the paper profile's projected H100 hours, from committed tables in seconds
+#                    (python -m mmvae_nb.launch --plan); rewrites its README block and CSV copy
 #   make test        pytest in parallel + every notebook in the smoke profile
 #   make linear|aux_label|five_modalities|mnist_svhn_text|relational PROFILE=...   one section
 #   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist (quick: and
@@ -12,7 +14,7 @@
 #   make site-check  every page of the site in headless Chromium: errors, math, links, screenshots
 # GPU=1 (default where nvidia-smi lists a GPU): JAX with CUDA (extra GPU_EXTRA, `gpu` = CUDA 12;
 # gpu-cuda13 for CUDA 13 drivers). PROFILE=paper on a machine without an accelerator stops
-# before training with the projected CPU hours; ALLOW_CPU=1 goes on anyway.
+# before training with the projected CPU and H100 hours; ALLOW_CPU=1 goes on anyway.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -30,7 +32,7 @@ SLICE_SECONDS ?= 540
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: record-timings quick reproduce rehearse gpu-slice launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help site site-check
+.PHONY: record-timings quick reproduce rehearse gpu-slice plan launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help site site-check
 
 help:
 	@sed -n '/^[^#]/q;p' Makefile
@@ -85,15 +87,18 @@ sections: relational linear aux_label mnist_svhn_text five_modalities
 # quick runs two notebooks at a time on 2 cores, and one per two cores on more (QUICK_JOBS).
 # Before notebook 05 joined, one at a time was measured as fast as two (552b1fe: four notebooks
 # side by side under outside load); the lanes above are what make two pay. Tables and figures
-# do not depend on the lanes (each notebook is one process, seeded). reproduce runs one at a
-# time: on a GPU, two kernels would compete for the device's memory.
+# do not depend on the lanes (each notebook is one process, seeded). reproduce runs its notebooks
+# one at a time: on a GPU each would preallocate 75 % of the device (JAX's default); they only
+# evaluate, the launcher's workers having trained, several per device, preallocation off.
 QUICK_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n / 2 > 2 ? n / 2 : 2 )))
 quick:
 	$(MAKE) -j$(QUICK_JOBS) sections PROFILE=quick && $(MAKE) scorecard PROFILE=quick
 
 # reproduce: every training as a job first (mmvae_nb/launch.py: EXECUTOR=local uses every
-# local GPU, one job per device; EXECUTOR=submitit a SLURM array, LAUNCH_ARGS="--partition gpu"),
-# then the notebooks evaluate from the cache; `make launch-status` shows what has run
+# local GPU, as many jobs per device as their compiled memory allows, longest first, at most 4,
+# LAUNCH_ARGS="--per-device N" for another cap; EXECUTOR=submitit a SLURM array,
+# LAUNCH_ARGS="--partition gpu"), then the notebooks evaluate from the cache; `make
+# launch-status` shows what has run, `make plan` what it should cost
 reproduce: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile paper --all --executor $(EXECUTOR) $(LAUNCH_ARGS)
 	$(MAKE) sections PROFILE=paper && $(MAKE) scorecard PROFILE=paper
@@ -119,6 +124,11 @@ tables/rehearse/paper_programs.csv: $(SOURCES) $(STAMP)
 # settings (five modalities, Table 7, linear) and write their per-run tables under tables/paper
 gpu-slice: $(STAMP)
 	$(PY) -m mmvae_nb.gpu_slice --budget $(SLICE_SECONDS)
+
+# plan: trainings, programs, steps, FLOPs, memory and projected hours on one H100 per section
+# (mmvae_nb/planning), printed and written to README.md's block and reference/paper_gpu_plan.csv
+plan: $(STAMP)
+	$(PY) -m mmvae_nb.launch --plan --write
 
 launch-status: $(STAMP)
 	$(PY) -m mmvae_nb.launch --profile $(PROFILE) --status

@@ -23,7 +23,8 @@ import pandas as pd
 
 from mmvae_nb.hardware import COST_TABLE
 from mmvae_nb.launch import SECTIONS, jobs
-from mmvae_nb.paper_programs import cost_class, paper_steps, step_program
+from mmvae_nb.paper_programs import step_program
+from mmvae_nb.planning.programs import cost_class, paper_steps
 
 TIMED = Path(__file__).parent / "results" / "paper_time.csv"
 

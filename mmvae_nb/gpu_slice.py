@@ -35,7 +35,8 @@ import pandas as pd
 
 from mmvae_nb.hardware import describe_devices
 from mmvae_nb.launch import SECTIONS, Job, jobs, section_object
-from mmvae_nb.paper_programs import compile_report, cost_class, paper_steps
+from mmvae_nb.paper_programs import compile_report
+from mmvae_nb.planning.programs import cost_class, paper_steps
 from mmvae_nb.storage import atomic_write_text, project_root
 
 TRAIN_ORDER = ("five_modalities", "aux_label", "linear")

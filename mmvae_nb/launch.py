@@ -3,6 +3,7 @@
     python -m mmvae_nb.launch --profile paper --sections linear aux_label --executor local
     python -m mmvae_nb.launch --profile paper --all --executor submitit --partition gpu
     python -m mmvae_nb.launch --profile paper --status
+    python -m mmvae_nb.launch --plan [--markdown]   # GPU hours projected, nothing compiled
 
 ``jobs`` enumerates the trainings of the chosen sections from the same section objects and
 grids the notebooks use (``Section.grid`` with the notebooks' defaults), so a job's results-cache
@@ -11,15 +12,21 @@ is missing. A job trains one ``Run`` (for MNIST-SVHN-Text: one repetition of it)
 its state (running / done / diverged / failed, with wall seconds) as JSON under
 ``<cache>/launch/<profile>/``; ``status`` reads those records. Executors (``EXECUTORS``):
 
-* ``local`` (the default): with several local GPUs, one worker process per device, each
-  training one job at a time (``CUDA_VISIBLE_DEVICES``) until all are done; otherwise every job
-  in this process, one after the other;
+* ``local`` (the default): on GPUs, n worker processes per device (``CUDA_VISIBLE_DEVICES``,
+  JAX's preallocation off: ``XLA_PYTHON_CLIENT_PREALLOCATE=false``), n chosen so that the n
+  largest jobs' compiled memory fits the device's (``planning.packing``; at most
+  ``--per-device``), the jobs started longest first from one queue every worker pulls from;
+  without a GPU (or with one GPU and n = 1) every job in this process, one after the other;
 * ``submitit``: a SLURM job array through submitit (``AutoExecutor``; the cache must be on
   storage the nodes share, ``$MMVAE_NB_CACHE``); ``submitit-local`` runs the same jobs as local
   processes through submitit's ``LocalExecutor`` (how the tests exercise the engine).
 
 A failed job is recorded and the launch goes on; a diverged replica is a result (``training``).
 Checkpoints make a killed job resume where it was when launched again.
+
+``--plan`` prints what the paper profile costs on one H100 (``planning.plan``: trainings,
+programs, steps, FLOPs, memory, projected hours, every constant's source) from committed tables;
+``--plan --write`` rewrites its committed copies (README block, ``reference/paper_gpu_plan.csv``).
 """
 
 from __future__ import annotations
@@ -34,18 +41,23 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
+from mmvae_nb import workers
 from mmvae_nb.hardware import CPUTrainingRefused, check_devices
+from mmvae_nb.planning import packing
+from mmvae_nb.planning import plan as gpu_plan
+from mmvae_nb.planning.cost import default_model
+from mmvae_nb.planning.programs import cost_class, paper_steps
+from mmvae_nb.planning.tables import class_costs
 from mmvae_nb.sections.config import PROFILES
 from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
+from mmvae_nb.training.programs import capture_training
 from mmvae_nb.writable import check_writable
 
 SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text", "relational")
@@ -54,6 +66,9 @@ HEARTBEAT_SECONDS = 60.0  # a running job rewrites its record this often
 # a running record whose process is gone (same host) or whose heartbeat is older than this is
 # "stale": the job died without saying so (kill -9, a node lost); a relaunch retrains it
 STALE_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
+# JAX preallocates 75 % of a GPU to its process unless told not to: off in the launcher and its
+# workers, so that several share a device (each takes what its program needs)
+NO_PREALLOCATION = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 
 
 @dataclass(frozen=True)
@@ -261,38 +276,135 @@ def status(profile: str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- executors
-def _gpu_count() -> int:
+def _gpus() -> list:
     import jax
 
-    return len([d for d in jax.local_devices() if d.platform == "gpu"])
+    return [d for d in jax.local_devices() if d.platform == "gpu"]
 
 
-def _bind_device(devices) -> None:
-    os.environ["CUDA_VISIBLE_DEVICES"] = str(devices.get())
+def _device_bytes(gpus: Sequence) -> float:
+    """The memory JAX may use on the smallest of ``gpus`` (its allocator's limit)."""
+    return float(min(d.memory_stats()["bytes_limit"] for d in gpus))
 
 
-def _progress(records, todo: Sequence[Job], echo=print) -> list[dict]:
+def _device_ids(count: int) -> list[str]:
+    """What ``CUDA_VISIBLE_DEVICES`` names each of this process's ``count`` GPUs."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    return visible.split(",")[:count] if visible else [str(i) for i in range(count)]
+
+
+def step_costs(todo: Sequence[Job]) -> dict[str, tuple[float, float]]:
+    """XLA's FLOPs and compiled peak bytes of one step of each cost class of ``todo``: the
+    committed table's (the paper's shapes, at least any other profile's), else compiled now
+    on this machine from the job's own section."""
+    committed = class_costs()
+    costs = {}
+    for job in todo:
+        label = cost_class(job)
+        if label in costs:
+            continue
+        if label in committed.index:
+            row = committed.loc[label]
+            costs[label] = (float(row["flops_per_step"]), float(row["peak_bytes"]))
+            continue
+        section = section_object(job.section, job.profile, job.seed, job.setting)
+        program = capture_training(
+            lambda section=section, job=job: section.train(
+                job.run, force_retrain=True, progress=False
+            )
+        )
+        costs[label] = (program.flops(), float(program.memory_bytes()["peak_bytes"]))
+    return costs
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """How ``run_local`` runs on GPUs: the jobs longest first, their projected seconds and
+    compiled bytes, and how many workers share each device."""
+
+    order: list[Job]
+    seconds: dict[str, float]  # job id -> projected H100 seconds alone (paper steps)
+    bytes: dict[str, float]  # job id -> compiled peak bytes of its step
+    per_device: int
+    cap: int
+    device_bytes: float
+
+    def describe(self, gpus: int) -> str:
+        largest = sorted(self.bytes.values(), reverse=True)[: self.per_device]
+        first = self.order[0]
+        return (
+            f"local executor: {gpus} GPU(s), {self.per_device} worker(s) per device "
+            f"(the {len(largest)} largest steps, {' + '.join(f'{b / 2**30:.2f}' for b in largest)} "
+            f"GiB with {packing.WORKER_BYTES.value / 2**30:.0f} GiB per worker, fit in "
+            f"{1 - packing.MEMORY_MARGIN.value:.0%} of {self.device_bytes / 2**30:.1f} GiB; "
+            f"at most {self.cap}), {gpus * self.per_device} in all; jobs longest first from one "
+            f"queue, from {first.label} ({self.seconds[first.id] / 3600:.2f} H100 h projected "
+            "at the paper's steps)"
+        )
+
+
+def local_plan(todo: Sequence[Job], gpus: int, device_bytes: float, per_device: int) -> LocalPlan:
+    """The packing of ``todo`` on ``gpus`` devices of ``device_bytes``: workers per device from
+    the jobs' compiled memory, capped by ``per_device`` (0: ``packing.MAX_PER_DEVICE`` and this
+    machine's CPU cores per device, for the workers' host-side work)."""
+    costs, model = step_costs(todo), default_model()
+    seconds, sizes = {}, {}
+    for job in todo:
+        flops, peak = costs[cost_class(job)]
+        alone, _ = model.alone_seconds(cost_class(job), 1, flops)
+        seconds[job.id], sizes[job.id] = alone * paper_steps(job), peak
+    cores = max((os.cpu_count() or 1) // gpus, 1)
+    cap = per_device or min(int(packing.MAX_PER_DEVICE.value), cores)
+    workers_per = packing.workers_per_device(sizes.values(), device_bytes, cap)
+    order = packing.longest_first(todo, lambda job: seconds[job.id])
+    return LocalPlan(order, seconds, sizes, workers_per, cap, device_bytes)
+
+
+def worker_environments(gpus: int, per_device: int) -> list[dict[str, str]]:
+    """One environment per worker: its device, JAX's preallocation off; the devices taken in
+    turn, so that the first jobs spread over them."""
+    ids = _device_ids(gpus)
+    return [
+        {"CUDA_VISIBLE_DEVICES": ids[device], **NO_PREALLOCATION}
+        for _ in range(per_device)
+        for device in range(gpus)
+    ]
+
+
+def _progress(pairs: Iterable[tuple[Job, dict]], total: int, echo=print) -> list[dict]:
     """The records as they arrive, each announced: ``[k/N] job: status (seconds)``."""
     out = []
-    for k, (job, record) in enumerate(zip(todo, records), 1):
+    for k, (job, record) in enumerate(pairs, 1):
         seconds = record.get("seconds")
         took = f" ({seconds:.0f} s)" if seconds is not None else ""
-        echo(f"[{k}/{len(todo)}] {job.label}: {record['status']}{took}", flush=True)
+        echo(f"[{k}/{total}] {job.label}: {record['status']}{took}", flush=True)
         out.append(record)
     return out
 
 
 def run_local(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
-    """One worker process per local GPU when there are several, else this process."""
-    gpus = _gpu_count()
-    if gpus <= 1:
-        return _progress(map(run_job, todo), todo)
-    context = get_context("spawn")
-    devices = context.Queue()
-    for device in range(gpus):
-        devices.put(device)
-    with ProcessPoolExecutor(gpus, context, initializer=_bind_device, initargs=(devices,)) as pool:
-        return _progress(pool.map(run_job, todo), todo)
+    """Without a GPU, every job in this process in order. On GPUs, the jobs longest first
+    (``local_plan``), in this process where that makes one worker in all, else in worker
+    processes (``workers``), n per device, each taking the next job when it is done; the
+    records in the order they finish. JAX's preallocation must be off in this process before
+    JAX starts here (``main`` sees to it), or this process holds 75 % of each GPU."""
+    gpus = _gpus()
+    if not gpus:
+        return _progress(((job, run_job(job)) for job in todo), len(todo))
+    plan = local_plan(todo, len(gpus), _device_bytes(gpus), options.per_device)
+    print(plan.describe(len(gpus)), flush=True)
+    if len(gpus) * plan.per_device == 1:
+        return _progress(((job, run_job(job)) for job in plan.order), len(todo))
+    environments = worker_environments(len(gpus), plan.per_device)
+
+    def records():
+        for index, answer in workers.run(run_job, plan.order, environments):
+            job = plan.order[index]
+            if isinstance(answer, Exception):  # its worker died: no record was written
+                answer = _record(job, status="failed", error=f"{type(answer).__name__}: {answer}")
+            yield job, answer
+
+    return _progress(records(), len(todo))
 
 
 def run_submitit(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
@@ -312,21 +424,22 @@ def run_submitit(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
     def results():
         for job, submitted in zip(todo, executor.map_array(run_job, list(todo)), strict=True):
             try:
-                yield submitted.result()
+                yield job, submitted.result()
             except Exception as error:  # noqa: BLE001 (killed by the scheduler, out of memory)
-                yield _record(job, status="failed", error=f"{type(error).__name__}: {error}")
+                yield job, _record(job, status="failed", error=f"{type(error).__name__}: {error}")
 
-    return _progress(results(), todo)
+    return _progress(results(), len(todo))
 
 
 @dataclass(frozen=True)
 class LaunchOptions:
-    """Engine settings of the cluster executors (ignored by ``local``)."""
+    """Engine settings: of the cluster executors, and workers per GPU of ``local``."""
 
     cluster: str | None = None  # submitit's cluster: None (detect, SLURM), "local", "debug"
     partition: str = ""
     timeout_min: int = 600
     parallelism: int = 64
+    per_device: int = 0  # local: at most this many workers per GPU (0: automatic)
 
 
 EXECUTORS: dict[str, Callable[[Sequence[Job], LaunchOptions], list[dict]]] = {
@@ -363,7 +476,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Training needs --sections or --all (every section of the profile: at the paper "
-        "profile, GPU-days); --status needs neither.",
+        "profile, hours of GPU time: --plan says how many); --status and --plan need neither.",
     )
     parser.add_argument("--profile", default="paper", choices=PROFILES)
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, help="default: all (--all)")
@@ -371,12 +484,31 @@ def main(argv=None) -> None:
     parser.add_argument("--executor", default="local", choices=[*EXECUTORS, "submitit-local"])
     parser.add_argument("--partition", default="", help="SLURM partition (submitit)")
     parser.add_argument("--timeout-min", type=int, default=600, help="per job (submitit)")
+    parser.add_argument(
+        "--per-device", type=int, default=0, help="local: at most N workers per GPU (0: automatic)"
+    )
     parser.add_argument("--status", action="store_true", help="show the records and stop")
+    parser.add_argument("--plan", action="store_true", help="the paper profile's GPU plan; stop")
+    parser.add_argument("--markdown", action="store_true", help="--plan as Markdown")
+    parser.add_argument(
+        "--write", action="store_true", help="--plan: rewrite its README block and CSV copy"
+    )
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
+    if args.plan:
+        if args.profile != "paper":
+            parser.error("--plan projects the paper profile's trainings")
+        if args.write and args.sections:
+            parser.error("--write keeps the copies of every section's plan: drop --sections")
+        todo = jobs(sections, "paper")
+        if args.write:
+            gpu_plan.write(todo)
+        print(gpu_plan.render(todo, markdown=args.markdown), end="")
+        return
     if not args.status:
         if not (args.sections or args.all):
             parser.error(f"name --sections (of {', '.join(SECTIONS)}) or pass --all")
+        os.environ.update(NO_PREALLOCATION)  # before JAX starts here (check_devices)
         try:
             check_devices(args.profile, sections)
         except CPUTrainingRefused as refusal:
@@ -385,7 +517,9 @@ def main(argv=None) -> None:
         if executor == "submitit-local":
             executor, cluster = "submitit", "local"
         print(plan(jobs(sections, args.profile)), flush=True)
-        options = LaunchOptions(cluster, args.partition, args.timeout_min)
+        options = LaunchOptions(
+            cluster, args.partition, args.timeout_min, per_device=args.per_device
+        )
         launch(sections, args.profile, executor, options)
     table = status(args.profile)
     table = table[table["section"].isin(sections)]

@@ -6,8 +6,9 @@ the job's section at the paper profile with only its data counts cut (``CAPTURE_
 MNIST-SVHN-Text on the offline stand-in, a few hundred tuples) and captures the optimisation
 step its trainer would run (``training.programs``): the paper's widths, batch size, replicas,
 bound and aggregator, so XLA's FLOP count, its compiled memory and the step's seconds are those
-of the paper's training. ``paper_steps(job)`` is how many such steps the paper's training takes.
-Trainings that differ only in beta, data values or seed share a ``cost_class``.
+of the paper's training. ``planning.programs.paper_steps(job)`` is how many such steps the
+paper's training takes; trainings that differ only in beta, data values or seed share a
+``planning.programs.cost_class``.
 
 ``python -m mmvae_nb.paper_programs --out ...`` (``make rehearse``) compiles every paper-shaped
 step on this device without running it, so that a program that cannot be built at the paper's
@@ -26,21 +27,12 @@ import time
 from pathlib import Path
 
 import jax
-import numpy as np
 import pandas as pd
 
 from mmvae_nb.launch import Job
-from mmvae_nb.sections import config as section_configs
+from mmvae_nb.planning.programs import cost_class, paper_steps
 from mmvae_nb.training.programs import StepProgram, capture_training
-from mmvae_nb.training.streaming import steps_per_epoch
 
-PAPER_CONFIGS = {
-    "linear": section_configs.LINEAR,
-    "aux_label": section_configs.AUX_LABEL,
-    "five_modalities": section_configs.FIVE_MODALITIES,
-    "mnist_svhn_text": section_configs.MNIST_SVHN_TEXT,
-    "relational": section_configs.RELATIONAL,
-}
 # data counts cut so that a paper-shaped step can be built offline in seconds (each at least
 # one paper batch); the synthetic sections generate their paper data sets as they are
 CAPTURE_OVERRIDES = {
@@ -53,41 +45,6 @@ CAPTURE_OVERRIDES = {
     },
     "relational": {"train_size": 600, "test_size": 100, "selection_size": 50},
 }
-
-
-@functools.cache
-def paper_mst_triples(dups: int = 20, max_per_label: int = 10_000) -> int:
-    """Training triples of the paper profile: ``dups`` x sum over labels of
-    min(#MNIST, #SVHN, ``max_per_label``), as ``pair_indices`` matches them (the label counts
-    of the real SVHN training split, ``street_numbers.SVHN_CLASS_COUNTS``)."""
-    from mmvae_nb.data.mnist_svhn_text import load_mnist
-    from mmvae_nb.data.street_numbers import SVHN_CLASS_COUNTS
-
-    mnist = np.bincount(load_mnist("train")[1], minlength=10)
-    return dups * int(
-        sum(min(a, b, max_per_label) for a, b in zip(mnist, SVHN_CLASS_COUNTS["train"]))
-    )
-
-
-def cost_class(job: Job) -> str:
-    """What sets a training's cost: section, aggregation, prior, bound, private latents, and for
-    the linear section's equivariant models their setting (dense and sparse data have the same
-    shapes; beta changes no shape)."""
-    run = job.run
-    setting = job.setting if "equivariant" in run.aggregation else ""
-    parts = (job.section, setting, run.aggregation, run.prior, run.bound)
-    return "/".join(p for p in parts if p) + ("/private" if run.private else "")
-
-
-def paper_steps(job: Job) -> int:
-    """Adam steps of ``job`` at the paper's settings (from the paper profile's configuration)."""
-    config = PAPER_CONFIGS[job.section]["paper"]
-    training = config.training
-    if job.section == "mnist_svhn_text":
-        return training.epochs * steps_per_epoch(paper_mst_triples(), training.batch_size)
-    if job.section == "relational":
-        return training.epochs * steps_per_epoch(config.data.train_size, training.batch_size)
-    return training.epochs * (config.data.n_train // training.batch_size)
 
 
 def paper_section(section: str, setting: str = "", overrides: dict | None = None):

@@ -8,7 +8,7 @@ import pytest
 
 from mmvae_nb import gpu_slice
 from mmvae_nb.launch import jobs
-from mmvae_nb.paper_programs import cost_class
+from mmvae_nb.planning.programs import cost_class
 
 
 @pytest.fixture

@@ -20,6 +20,9 @@ def test_the_paper_profile_stops_on_a_cpu_with_the_projected_hours(strict):
     hours = hardware.projected_hours(["linear", "relational"])
     assert set(hours.index) == {"linear", "relational"} and (hours > 0).all()
     assert f"{hours.sum():,.0f} CPU hours" in message
+    gpu = hardware.gpu_hours(["linear", "relational"])
+    assert set(gpu.index) == {"linear", "relational"} and (gpu > 0).all()
+    assert f"about {gpu.sum():.1f} hours on one H100" in message and "--plan" in message
     assert "ALLOW_CPU=1" in message and "make rehearse" in message
     assert printed and printed[0].startswith("JAX ") and "cpu" in printed[0]
 

@@ -85,5 +85,5 @@ def test_progress_announces_each_job_as_it_ends():
     lines = []
     todo = [JOB, launch.Job("aux_label", "smoke", Run("MoE", "ours"))]
     records = [{"status": "done", "seconds": 3.2}, {"status": "failed"}]
-    launch._progress(iter(records), todo, echo=lambda line, flush: lines.append(line))
+    launch._progress(zip(todo, records), len(todo), echo=lambda line, flush: lines.append(line))
     assert lines == [f"[1/2] {todo[0].label}: done (3 s)", f"[2/2] {todo[1].label}: failed"]

@@ -34,6 +34,8 @@ LAYERS = (
     "teaching",
     "sections",
     "reporting",
+    "planning",
+    "workers",
     "launch",
     "paper_programs",
     "gpu_slice",

@@ -1,0 +1,75 @@
+"""Which paper trainings are one program, and how many Adam steps each takes.
+
+A job here is a ``launch.Job`` (section, setting, run, repetition); this module sits below the
+launcher, so it reads those fields without importing the class.
+
+* ``cost_class(job)``: what sets a training's step cost (its shapes and bound); trainings that
+  differ only in beta, data values or seed share one, so one compiled step per class is costed.
+* ``program_key(job)``: trainings that run as ONE vmapped program: those of a cost class, and
+  for MNIST-SVHN-Text of the same repetition as well (a repetition is another seed and data
+  order, while the beta rows of one repetition share their batches). The single definition of
+  what groups, for the plan and the launcher's grouping.
+* ``paper_steps(job)``: Adam steps of the training at the paper's settings.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from mmvae_nb.sections import config as section_configs
+from mmvae_nb.training.streaming import steps_per_epoch
+
+PAPER_CONFIGS = {
+    "linear": section_configs.LINEAR,
+    "aux_label": section_configs.AUX_LABEL,
+    "five_modalities": section_configs.FIVE_MODALITIES,
+    "mnist_svhn_text": section_configs.MNIST_SVHN_TEXT,
+    "relational": section_configs.RELATIONAL,
+}
+# sections whose trainings of one cost class still differ in their batches: one program per
+# repetition (the streaming trainer draws a repetition's own data order)
+PROGRAM_PER_REPETITION = ("mnist_svhn_text",)
+
+
+@functools.cache
+def paper_mst_triples(dups: int = 20, max_per_label: int = 10_000) -> int:
+    """Training triples of the paper profile: ``dups`` x sum over labels of
+    min(#MNIST, #SVHN, ``max_per_label``), as ``pair_indices`` matches them (the label counts
+    of the real SVHN training split, ``street_numbers.SVHN_CLASS_COUNTS``)."""
+    from mmvae_nb.data.mnist_svhn_text import load_mnist
+    from mmvae_nb.data.street_numbers import SVHN_CLASS_COUNTS
+
+    mnist = np.bincount(load_mnist("train")[1], minlength=10)
+    return dups * int(
+        sum(min(a, b, max_per_label) for a, b in zip(mnist, SVHN_CLASS_COUNTS["train"]))
+    )
+
+
+def cost_class(job) -> str:
+    """What sets a training's cost: section, aggregation, prior, bound, private latents, and for
+    the linear section's equivariant models their setting (dense and sparse data have the same
+    shapes; beta changes no shape)."""
+    run = job.run
+    setting = job.setting if "equivariant" in run.aggregation else ""
+    parts = (job.section, setting, run.aggregation, run.prior, run.bound)
+    return "/".join(p for p in parts if p) + ("/private" if run.private else "")
+
+
+def program_key(job) -> tuple[str, int]:
+    """The program ``job`` trains in: its cost class and, where a repetition has its own
+    batches (``PROGRAM_PER_REPETITION``), its repetition (else 0)."""
+    repetition = job.repetition if job.section in PROGRAM_PER_REPETITION else 0
+    return cost_class(job), repetition
+
+
+def paper_steps(job) -> int:
+    """Adam steps of ``job`` at the paper's settings (from the paper profile's configuration)."""
+    config = PAPER_CONFIGS[job.section]["paper"]
+    training = config.training
+    if job.section == "mnist_svhn_text":
+        return training.epochs * steps_per_epoch(paper_mst_triples(), training.batch_size)
+    if job.section == "relational":
+        return training.epochs * steps_per_epoch(config.data.train_size, training.batch_size)
+    return training.epochs * (config.data.n_train // training.batch_size)
