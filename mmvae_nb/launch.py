@@ -32,6 +32,7 @@ programs, steps, FLOPs, memory, projected hours, every constant's source) from c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import json
@@ -52,12 +53,14 @@ from mmvae_nb.hardware import CPUTrainingRefused, check_devices
 from mmvae_nb.planning import packing
 from mmvae_nb.planning import plan as gpu_plan
 from mmvae_nb.planning.cost import default_model
-from mmvae_nb.planning.programs import cost_class, paper_steps
+from mmvae_nb.planning.programs import cost_class, paper_steps, program_key
 from mmvae_nb.planning.tables import class_costs
 from mmvae_nb.sections.config import PROFILES
 from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
+from mmvae_nb.training.collection import collected_training
 from mmvae_nb.training.programs import capture_training
+from mmvae_nb.training.trainer import ReplicaTraining, train_together
 from mmvae_nb.writable import check_writable
 
 SECTIONS = ("linear", "aux_label", "five_modalities", "mnist_svhn_text", "relational")
@@ -93,6 +96,36 @@ class Job:
     def id(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Program:
+    """Jobs that train as ONE vmapped program (``planning.programs.program_key``): the same
+    shapes and settings but for beta, data values or seed; a job alone is a program of one."""
+
+    jobs: tuple[Job, ...]
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha256("".join(job.id for job in self.jobs).encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        more = f" (+{len(self.jobs) - 1} in one program)" if len(self.jobs) > 1 else ""
+        return f"{self.jobs[0].label}{more}"
+
+    @property
+    def lead(self) -> Job:
+        """The job that stands for the program's cost class and steps."""
+        return self.jobs[0]
+
+
+def programs_of(todo: Sequence[Job]) -> list[Program]:
+    """``todo`` grouped by ``program_key``, in the order of each program's first job."""
+    groups: dict[tuple, list[Job]] = {}
+    for job in todo:
+        groups.setdefault(program_key(job), []).append(job)
+    return [Program(tuple(group)) for group in groups.values()]
 
 
 @functools.cache
@@ -200,20 +233,63 @@ def run_job(job: Job) -> dict:
     """Train ``job`` (or find it in the cache) and record how it went, with a heartbeat while it
     runs (stopped before the final record is written); never raises for a training that
     fails: the record says ``failed`` with the error."""
+    (record,) = run_program(Program((job,)))
+    return record
+
+
+def run_program(program: Program) -> list[dict]:
+    """Train the jobs of ``program`` as one vmapped program where their trainings allow it
+    (``_train_together``), then record each job as ``run_job`` does (its training is then in
+    the cache; a job the group could not train trains alone), with heartbeats meanwhile."""
     start = time.perf_counter()
-    with _Heartbeat(job, time.time()):
-        outcome = _train(job, start)
-    return _record(job, **outcome)
+    with contextlib.ExitStack() as beating:
+        for job in program.jobs:
+            beating.enter_context(_Heartbeat(job, time.time()))
+        together = _train_together(program.jobs)
+        outcomes = [_train(job, start) for job in program.jobs]
+    return [
+        _record(job, **outcome, trained_together=together)
+        for job, outcome in zip(program.jobs, outcomes, strict=True)
+    ]
+
+
+def _training_call(job: Job, **options) -> Callable[[], object]:
+    """The section call that trains ``job`` (``options``: ``train``'s keywords)."""
+    section = section_object(job.section, job.profile, job.seed, job.setting)
+    if job.section == "mnist_svhn_text":
+        options["repetition"] = job.repetition
+    return functools.partial(section.train, job.run, **options)
+
+
+def _train_together(group: Sequence[Job]) -> int:
+    """The uncached trainings of ``group`` as one program (``trainer.train_together``), each
+    cached under its job's entry; returns how many trained so (their records say it). With
+    fewer than two to train, or trainings that turn out not to share a program (then said),
+    nothing happens here (0) and each job trains alone."""
+    if len(group) < 2:
+        return 0
+    try:
+        trainings = [collected_training(_training_call(job, progress=False)) for job in group]
+    except Exception:  # noqa: BLE001 (the job's own training records the error)
+        return 0
+    pending = [t for t in trainings if isinstance(t, ReplicaTraining) and t.cached() is None]
+    if len(pending) < 2:
+        return 0
+    if len({t.program_key for t in pending}) > 1:
+        print(f"{group[0].label}: its trainings differ in shape; each trains alone", flush=True)
+        return 0
+    try:
+        train_together(pending, progress=False)
+    except Exception as error:  # noqa: BLE001 (each job then trains, and fails, on its own)
+        print(f"{group[0].label}: trained together failed ({error}); each trains alone")
+        return 0
+    return len(pending)
 
 
 def _train(job: Job, start: float) -> dict:
     """The final record's fields of ``job``: done / diverged with times, or failed."""
     try:
-        section = section_object(job.section, job.profile, job.seed, job.setting)
-        if job.section == "mnist_svhn_text":
-            trained = section.train(job.run, repetition=job.repetition, progress=False)
-        else:
-            trained = section.train(job.run, progress=False)
+        trained = _training_call(job, progress=False)()
     except Exception as error:  # noqa: BLE001 (a failed job is a record; the launch goes on)
         return dict(
             status="failed",
@@ -319,12 +395,12 @@ def step_costs(todo: Sequence[Job]) -> dict[str, tuple[float, float]]:
 
 @dataclass(frozen=True)
 class LocalPlan:
-    """How ``run_local`` runs on GPUs: the jobs longest first, their projected seconds and
+    """How ``run_local`` runs on GPUs: the programs longest first, their projected seconds and
     compiled bytes, and how many workers share each device."""
 
-    order: list[Job]
-    seconds: dict[str, float]  # job id -> projected H100 seconds alone (paper steps)
-    bytes: dict[str, float]  # job id -> compiled peak bytes of its step
+    order: list[Program]
+    seconds: dict[str, float]  # program id -> projected H100 seconds alone (paper steps)
+    bytes: dict[str, float]  # program id -> compiled peak bytes of its step, all its trainings
     per_device: int
     cap: int
     device_bytes: float
@@ -337,26 +413,31 @@ class LocalPlan:
             f"(the {len(largest)} largest steps, {' + '.join(f'{b / 2**30:.2f}' for b in largest)} "
             f"GiB with {packing.WORKER_BYTES.value / 2**30:.0f} GiB per worker, fit in "
             f"{1 - packing.MEMORY_MARGIN.value:.0%} of {self.device_bytes / 2**30:.1f} GiB; "
-            f"at most {self.cap}), {gpus * self.per_device} in all; jobs longest first from one "
-            f"queue, from {first.label} ({self.seconds[first.id] / 3600:.2f} H100 h projected "
-            "at the paper's steps)"
+            f"at most {self.cap}), {gpus * self.per_device} in all; programs longest first from "
+            f"one queue, from {first.label} ({self.seconds[first.id] / 3600:.2f} H100 h "
+            "projected at the paper's steps)"
         )
 
 
-def local_plan(todo: Sequence[Job], gpus: int, device_bytes: float, per_device: int) -> LocalPlan:
-    """The packing of ``todo`` on ``gpus`` devices of ``device_bytes``: workers per device from
-    the jobs' compiled memory, capped by ``per_device`` (0: ``packing.MAX_PER_DEVICE`` and this
-    machine's CPU cores per device, for the workers' host-side work)."""
-    costs, model = step_costs(todo), default_model()
+def local_plan(
+    programs: Sequence[Program], gpus: int, device_bytes: float, per_device: int
+) -> LocalPlan:
+    """The packing of ``programs`` on ``gpus`` devices of ``device_bytes``: workers per device
+    from the programs' compiled memory (a program of k trainings: k times one's step, an upper
+    bound), capped by ``per_device`` (0: ``packing.MAX_PER_DEVICE`` and this machine's CPU cores
+    per device, for the workers' host-side work)."""
+    costs, model = step_costs([program.lead for program in programs]), default_model()
     seconds, sizes = {}, {}
-    for job in todo:
-        flops, peak = costs[cost_class(job)]
-        alone, _ = model.alone_seconds(cost_class(job), 1, flops)
-        seconds[job.id], sizes[job.id] = alone * paper_steps(job), peak
+    for program in programs:
+        label, size = cost_class(program.lead), len(program.jobs)
+        flops, peak = costs[label]
+        alone, _ = model.alone_seconds(label, size, flops)
+        seconds[program.id] = alone * paper_steps(program.lead)
+        sizes[program.id] = size * peak
     cores = max((os.cpu_count() or 1) // gpus, 1)
     cap = per_device or min(int(packing.MAX_PER_DEVICE.value), cores)
     workers_per = packing.workers_per_device(sizes.values(), device_bytes, cap)
-    order = packing.longest_first(todo, lambda job: seconds[job.id])
+    order = packing.longest_first(programs, lambda program: seconds[program.id])
     return LocalPlan(order, seconds, sizes, workers_per, cap, device_bytes)
 
 
@@ -382,36 +463,52 @@ def _progress(pairs: Iterable[tuple[Job, dict]], total: int, echo=print) -> list
     return out
 
 
+def _failed(program: Program, error: BaseException) -> list[dict]:
+    """The records of a program whose process was lost (no record was written)."""
+    return [
+        _record(job, status="failed", error=f"{type(error).__name__}: {error}")
+        for job in program.jobs
+    ]
+
+
+def _pairs(program: Program, records: list[dict]) -> Iterable[tuple[Job, dict]]:
+    return zip(program.jobs, records, strict=True)
+
+
 def run_local(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
-    """Without a GPU, every job in this process in order. On GPUs, the jobs longest first
-    (``local_plan``), in this process where that makes one worker in all, else in worker
-    processes (``workers``), n per device, each taking the next job when it is done; the
-    records in the order they finish. JAX's preallocation must be off in this process before
-    JAX starts here (``main`` sees to it), or this process holds 75 % of each GPU."""
+    """The jobs as programs (``programs_of``). Without a GPU, every program in this process in
+    order. On GPUs, the programs longest first (``local_plan``), in this process where that
+    makes one worker in all, else in worker processes (``workers``), n per device, each taking
+    the next program when it is done; the records in the order they finish. JAX's
+    preallocation must be off in this process before JAX starts here (``main`` sees to it), or
+    this process holds 75 % of each GPU."""
+    programs = programs_of(todo)
     gpus = _gpus()
     if not gpus:
-        return _progress(((job, run_job(job)) for job in todo), len(todo))
-    plan = local_plan(todo, len(gpus), _device_bytes(gpus), options.per_device)
+        return _progress((pair for p in programs for pair in _pairs(p, run_program(p))), len(todo))
+    plan = local_plan(programs, len(gpus), _device_bytes(gpus), options.per_device)
     print(plan.describe(len(gpus)), flush=True)
     if len(gpus) * plan.per_device == 1:
-        return _progress(((job, run_job(job)) for job in plan.order), len(todo))
+        pairs = (pair for p in plan.order for pair in _pairs(p, run_program(p)))
+        return _progress(pairs, len(todo))
     environments = worker_environments(len(gpus), plan.per_device)
 
     def records():
-        for index, answer in workers.run(run_job, plan.order, environments):
-            job = plan.order[index]
+        for index, answer in workers.run(run_program, plan.order, environments):
+            program = plan.order[index]
             if isinstance(answer, Exception):  # its worker died: no record was written
-                answer = _record(job, status="failed", error=f"{type(answer).__name__}: {answer}")
-            yield job, answer
+                answer = _failed(program, answer)
+            yield from _pairs(program, answer)
 
     return _progress(records(), len(todo))
 
 
 def run_submitit(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
-    """A job array through submitit: SLURM (``cluster=None``: whatever submitit detects) or,
-    with ``options.cluster = "local"``, local processes."""
+    """A job array through submitit, one array task per program: SLURM (``cluster=None``:
+    whatever submitit detects) or, with ``options.cluster = "local"``, local processes."""
     import submitit
 
+    programs = programs_of(todo)
     folder = record_dir(todo[0].profile) / "submitit"
     executor = submitit.AutoExecutor(folder=folder, cluster=options.cluster)
     parameters = {"timeout_min": options.timeout_min}
@@ -422,11 +519,13 @@ def run_submitit(todo: Sequence[Job], options: LaunchOptions) -> list[dict]:
     executor.update_parameters(**parameters)
 
     def results():
-        for job, submitted in zip(todo, executor.map_array(run_job, list(todo)), strict=True):
+        submitted = executor.map_array(run_program, programs)
+        for program, task in zip(programs, submitted, strict=True):
             try:
-                yield job, submitted.result()
+                records = task.result()
             except Exception as error:  # noqa: BLE001 (killed by the scheduler, out of memory)
-                yield job, _record(job, status="failed", error=f"{type(error).__name__}: {error}")
+                records = _failed(program, error)
+            yield from _pairs(program, records)
 
     return _progress(results(), len(todo))
 
@@ -466,10 +565,21 @@ def launch(
 
 
 def plan(todo: Sequence[Job]) -> str:
-    """What a launch will train: the number of jobs per section."""
-    counts = pd.Series([job.section for job in todo]).value_counts(sort=False)
-    lines = [f"  {section:16s} {n:4d} trainings" for section, n in counts.items()]
-    return "\n".join([f"{len(todo)} trainings to run or find in the cache:", *lines])
+    """What a launch will train: the number of jobs and programs per section."""
+    programs = pd.Series([program.lead.section for program in programs_of(todo)])
+    counts = pd.DataFrame(
+        {
+            "trainings": pd.Series([job.section for job in todo]).value_counts(sort=False),
+            "programs": programs.value_counts(sort=False),
+        }
+    )
+    lines = [
+        f"  {section:16s} {row.trainings:4d} trainings in {row.programs:4d} programs"
+        for section, row in counts.iterrows()
+    ]
+    return "\n".join(
+        [f"{len(todo)} trainings in {len(programs)} programs to run or find in the cache:", *lines]
+    )
 
 
 def main(argv=None) -> None:

@@ -51,3 +51,30 @@ def test_submitits_local_executor_runs_the_jobs_in_processes(cache):
 def test_unknown_executor_is_refused_before_any_training(cache):
     with pytest.raises(ValueError, match="unknown executor 'slurm'"):
         launch.launch(["aux_label"], "smoke", "slurm")
+
+
+def test_a_program_of_several_jobs_trains_once_and_fills_each_jobs_entry(cache, monkeypatch):
+    """Linear's dense and sparse trainings of one configuration are one program: trained
+    together in one call, each then found in the cache by the notebook's own section."""
+    from mmvae_nb.sections.linear import LinearExperiment
+    from mmvae_nb.training import trainer
+
+    programs = launch.programs_of(launch.jobs(["linear"], "smoke"))
+    assert len(programs) < len(launch.jobs(["linear"], "smoke"))
+    program = next(p for p in programs if len(p.jobs) == 2)
+    assert {job.setting for job in program.jobs} == {"dense", "sparse"}
+    calls = []
+    original = trainer.train_together
+
+    def spy(trainings, **kwargs):
+        calls.append(len(trainings))
+        return original(trainings, **kwargs)
+
+    monkeypatch.setattr(launch, "train_together", spy)
+    records = launch.run_local(list(program.jobs), launch.LaunchOptions())
+    assert [r["status"] for r in records] == ["done", "done"] and calls == [2]
+    # the jobs' own calls found the group's results
+    assert all(r["from_cache"] and r["trained_together"] == 2 for r in records)
+    for job in program.jobs:
+        notebook = LinearExperiment(profile="smoke", sparse=job.setting == "sparse")
+        assert notebook.train(job.run, progress=False).from_cache

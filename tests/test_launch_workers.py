@@ -38,8 +38,8 @@ def gpus(monkeypatch, tmp_path):
 
     def run(function, items, environments):
         calls.append({"function": function, "items": list(items), "environments": environments})
-        for index, job in enumerate(items):
-            yield index, {"job": job.label, "status": "done", "seconds": 1.0}
+        for index, program in enumerate(items):
+            yield index, [{"job": j.label, "status": "done", "seconds": 1.0} for j in program.jobs]
 
     monkeypatch.setattr(launch.workers, "run", run)
 
@@ -58,13 +58,16 @@ def test_two_gpus_run_as_many_workers_as_the_largest_jobs_memory_allows(todo, gp
     records = launch.run_local(todo, launch.LaunchOptions())
     assert len(records) == len(todo) and {r["status"] for r in records} == {"done"}
     (call,) = calls
-    assert call["function"] is launch.run_job
+    assert call["function"] is launch.run_program
     assert call["environments"] == [
         {"CUDA_VISIBLE_DEVICES": "0", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"},
         {"CUDA_VISIBLE_DEVICES": "1", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"},
     ]
-    assert sorted(job.id for job in call["items"]) == sorted(job.id for job in todo)
-    assert call["items"][0].run.aggregation == "MoPoE" and call["items"][0].run.bound == "ours"
+    programs = launch.programs_of(todo)
+    assert sorted(p.id for p in call["items"]) == sorted(p.id for p in programs)
+    assert sorted(job.id for p in call["items"] for job in p.jobs) == sorted(j.id for j in todo)
+    lead = call["items"][0].lead.run
+    assert lead.aggregation == "MoPoE" and lead.bound == "ours"
     assert "1 worker(s) per device" in capsys.readouterr().out
 
 
@@ -74,17 +77,22 @@ def test_workers_per_device_are_capped_and_the_jobs_go_longest_first(todo, gpus)
     launch.run_local(todo, launch.LaunchOptions(per_device=2))
     automatic, capped = (len(call["environments"]) for call in calls)
     assert automatic == packing.MAX_PER_DEVICE.value and capped == 2  # one GPU: processes too
-    plan = launch.local_plan(todo, 1, 80 * GIB, 0)
-    seconds = [plan.seconds[job.id] for job in plan.order]
-    assert seconds == sorted(seconds, reverse=True) and [j.id for j in calls[0]["items"]] == [
-        j.id for j in plan.order
+    plan = launch.local_plan(launch.programs_of(todo), 1, 80 * GIB, 0)
+    seconds = [plan.seconds[program.id] for program in plan.order]
+    assert seconds == sorted(seconds, reverse=True) and [p.id for p in calls[0]["items"]] == [
+        p.id for p in plan.order
     ]
 
 
 def test_one_gpu_and_one_worker_trains_in_this_process(todo, gpus, monkeypatch):
     calls = gpus(1, 1)  # nothing fits twice
     trained = []
-    monkeypatch.setattr(launch, "run_job", lambda job: trained.append(job) or {"status": "done"})
+
+    def run_program(program):
+        trained.extend(program.jobs)
+        return [{"status": "done"} for _ in program.jobs]
+
+    monkeypatch.setattr(launch, "run_program", run_program)
     launch.run_local(todo[:3], launch.LaunchOptions())
     assert calls == [] and len(trained) == 3
 
