@@ -12,14 +12,20 @@ Layers, bottom to top; a module imports only its own layer and the ones below it
                    ``MultimodalVAE`` and its builders;
 * ``objectives``   the masked bound (eq. 4-5, Algorithm 1), the mixture bound (eq. 1), rho;
 * ``training``     ``loss_fn`` / ``train_step``, the scan trainer (device-resident data, vmapped
-                   replicas) and the streaming trainer (host batches), the results cache;
+                   replicas, same-shape trainings as one program) and the streaming trainer
+                   (minibatches drawn on the host, gathered on the device where the data fit),
+                   the results cache;
 * ``evaluation``   likelihoods (exact linear-Gaussian, importance sampling), MCC,
                    rate/distortion, coherence, classifiers;
 * ``sections``     one module per paper section in one shape (``section.Section``): typed
                    configs per profile, the grid of runs, evaluation, table and figure
                    specs, and the paper's claims as data;
 * ``reporting``    tables (CSV + Markdown in the paper's layout), figures (with the numbers
-                   behind each), the scorecard.
+                   behind each), the scorecard;
+* ``planning``     the paper profile's trainings as programs, their cost model and GPU plan;
+* ``workers``      worker processes with their own environment (several per GPU);
+* ``launch``       every training as a job, grouped into programs, on local GPUs or SLURM;
+                   ``paper_programs`` and ``gpu_slice`` compile and time the paper's steps.
 
 The paper's numbers (``reference/``) are vendored for side-by-side comparison only.
 """
