@@ -1,6 +1,7 @@
 """MNIST-SVHN-Text speed on this machine: layers, the PoE training step, and plain PyTorch.
 
     python benchmarks/bench_mst.py [--steps 10] [--no-torch]
+    python benchmarks/bench_mst.py --streaming [--steps 40]
 
 1. The SVHN decoder's transposed convolutions (Table 22b) and the encoder's strided ones
    (Table 21b), batch 250, in each formulation of ``mmvae_nb.conv``: forward pass, and forward
@@ -11,6 +12,11 @@
    mixture bound's structure (one subset per example, one reparameterised sample), and the
    JAX/PyTorch ratio.
 Prints steps/s and examples/s; nothing is asserted.
+
+``--streaming`` instead times the streaming trainer's epochs at the quick profile's shapes (the
+PoE and SumPooling rows with our bound, batch 32, 60,000 MNIST and 30,000 SVHN-sized uint8
+images, epochs of ``--steps`` steps) on host batches and with the data on the device
+(``bench_streaming``; benchmarks/results/bench_mst_streaming_quick.txt).
 """
 
 from __future__ import annotations
@@ -236,12 +242,57 @@ class Transpose:  # swaps the last two axes (channels-last <-> PyTorch's channel
         return _Transpose()
 
 
+def streaming_table(steps: int, repeats: int) -> None:
+    """The streaming trainer's epochs, host batches against data on the device (quick profile:
+    ``sections.config.MNIST_SVHN_TEXT["quick"]``), on random images of the quick data's sizes."""
+    from bench_streaming import epoch_seconds, loop_convolution_ms, report
+
+    from mmvae_nb.data.mnist_svhn_text import MnistSvhnText, pair_indices
+    from mmvae_nb.sections.config import MNIST_SVHN_TEXT
+
+    quick = MNIST_SVHN_TEXT["quick"]
+    rng = np.random.default_rng(0)
+    mnist_labels, svhn_labels = rng.integers(0, 10, 60_000), rng.integers(0, 10, 30_000)
+    pairs = pair_indices(mnist_labels, svhn_labels, dups=quick.data.dups, seed=0)
+    full = MnistSvhnText(
+        rng.integers(0, 256, (60_000, 28, 28), dtype=np.uint8),
+        rng.integers(0, 256, (30_000, 32, 32, 3), dtype=np.uint8),
+        pairs,
+        mnist_labels[pairs[:, 0]],
+        "random images",
+        "train",
+    )
+    config = quick.training.train_config(bound="ours", beta=1.0, seed=0)
+    for row in quick.grid.rows:
+        seconds = epoch_seconds(
+            lambda key, row=row: make_mst_model(row, rngs=nnx.Rngs(key)),
+            full.subset(steps * config.batch_size),
+            config,
+            total_steps=config.epochs * (len(full) // config.batch_size),
+            final_learning_rate=quick.training.final_learning_rate,
+            warmup_steps=quick.training.warmup_steps,
+            repeats=repeats,
+        )
+        report(f"\nMST {row}, ours, batch {config.batch_size}", seconds, steps)
+    alone, scanned = loop_convolution_ms()
+    print(
+        f"\none strided convolution's gradient step, CPU ms: {alone:.2f} alone, {scanned:.2f} in"
+        f" a lax.scan ({scanned / alone:.0f}x)"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--streaming", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPUs")
+    if args.streaming:
+        streaming_table(args.steps or 40, args.repeats)
+        return
+    args.steps = args.steps or 10
     layer_table(repeats=3)
     print(f"\n2. MST PoE training step, batch {BATCH} (steps/s, examples/s)")
     rates = {}

@@ -1,6 +1,7 @@
 """mrVAE's speed on this machine: one gradient of eq. (4) per selection posterior and D.
 
     python benchmarks/bench_relational.py [--repeats 5] [--dims 8 64]
+    python benchmarks/bench_relational.py --streaming [--steps 20] [--repeats 3]
 
 For each subspace size D and each selection posterior of ``models.relational`` (eq. 36-38's
 amortised scores, one NeuralSort per example, subset and modality; the global scores, one per
@@ -9,6 +10,10 @@ every modality present) is timed on one jitted gradient of the relational ELBO. 
 gradient and the ratio to the quick profile's setting (when ``--dims`` includes its D), all
 measured in one run; nothing is asserted. The evidence behind the quick profile's
 ``subspace_dim`` and ``global_selections`` (docs/results.md, "Relational model").
+
+``--streaming`` instead times the streaming trainer's epochs at the quick profile's shapes (its
+rows, batch 32, random images of ``--steps`` batches) on host batches and with the data on the
+device (``bench_streaming``; benchmarks/results/bench_relational_streaming_quick.txt).
 """
 
 from __future__ import annotations
@@ -44,11 +49,49 @@ def gradient_seconds(d: int, global_selections: bool, repeats: int) -> float:
     return timed(gradient, params, jax.random.key(1), repeats=repeats)
 
 
+def streaming_table(steps: int, repeats: int) -> None:
+    """The streaming trainer's epochs, host batches against data on the device (quick profile:
+    ``RELATIONAL["quick"]``), on random PolyMNIST-shaped images."""
+    from bench_streaming import epoch_seconds, report
+
+    from mmvae_nb.data.polymnist import IMAGE_SHAPE, PolyMNIST
+    from mmvae_nb.sections.relational import ROWS
+
+    quick = RELATIONAL["quick"]
+    training = quick.training
+    n = steps * training.batch_size
+    rng = np.random.default_rng(0)
+    images = tuple(rng.random((n, *IMAGE_SHAPE), dtype=np.float32) for _ in range(NUM_MODALITIES))
+    data = PolyMNIST(
+        "vanilla", "train", images, rng.integers(0, 10, n), np.full((n, NUM_MODALITIES), -1)
+    )
+    for row in quick.grid.rows:
+        config = training.train_config(bound=ROWS[row].run.bound, beta=1.0, seed=0)
+        seconds = epoch_seconds(
+            lambda key, row=row: make_relational_model(row, quick.model, rngs=nnx.Rngs(key)),
+            data,
+            config,
+            total_steps=config.epochs * (quick.data.train_size // config.batch_size),
+            final_learning_rate=training.final_learning_rate,
+            warmup_steps=training.warmup_steps,
+            kl_warmup_steps=training.kl_warmup_steps,
+            repeats=repeats,
+        )
+        report(f"\n{row}, batch {config.batch_size}", seconds, steps)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--dims", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--streaming", action="store_true")
+    parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
+    if args.streaming:
+        print(f"jax {jax.__version__} on {jax.devices()[0].platform}")
+        streaming_table(args.steps, args.repeats or 3)
+        return
+    args.repeats = args.repeats or 5
     quick = RELATIONAL["quick"].model
     seconds = {
         (d, global_selections): gradient_seconds(d, global_selections, args.repeats)

@@ -36,6 +36,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -604,6 +605,7 @@ def main(argv=None) -> None:
         "--write", action="store_true", help="--plan: rewrite its README block and CSV copy"
     )
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the trainers' one-liners
     sections = args.sections or list(SECTIONS)
     if args.plan:
         if args.profile != "paper":

@@ -14,7 +14,9 @@
 
 ``load_mnist_svhn_text`` returns an ``MnistSvhnText`` whose batches are the model's inputs: a
 list of flat float32 arrays [MNIST (B, 784), SVHN (B, 3072, HWC order), text (B, 8 x 71)] with
-pixels in [0, 1], and the labels.
+pixels in [0, 1], and the labels. They are assembled on the host (``batches``) or, bit for bit
+the same, on the device from the uint8 images put there once and the host's random draws
+(``device_arrays``, ``epoch_draws``, ``device_batch``; the streaming trainer's choice).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
 from mmvae_nb.storage import atomic_write_bytes, cache_root
@@ -34,6 +37,7 @@ from mmvae_nb.storage import data_dir as storage_data_dir
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,;.!?:'\"\\/|_@#$%^&*~`+-=<>()[]{} \n"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 TEXT_LENGTH = 8
+SPACE = ALPHABET.index(" ")
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -99,17 +103,23 @@ def load_mnist(split: str = "train", folder=None):
     raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
 
 
-def encode_texts(labels, rng, length: int = TEXT_LENGTH) -> np.ndarray:
-    """One-hot (n, length, |alphabet|) float32 strings of the digits' words, each at a random
-    offset in spaces. As MoPoE's ``create_text_from_label_mnist``: the offset is uniform in
-    0..length - 1 - len(word), so every string ends with at least one space."""
+def text_offsets(labels, rng, length: int = TEXT_LENGTH) -> np.ndarray:
+    """Each digit's word's random offset in its string, the only draw of ``encode_texts``: as
+    MoPoE's ``create_text_from_label_mnist``, uniform in 0..length - 1 - len(word), so every
+    string ends with at least one space."""
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     word_lengths = np.array([len(w) for w in DIGIT_WORDS])[labels]
     if word_lengths.size and word_lengths.max() >= length:
         raise ValueError(f"length {length} is too short for the words (need > 5)")
-    starts = rng.integers(0, length - word_lengths)  # exclusive high: length - len(word) - 1
-    space = ALPHABET.index(" ")
-    chars = np.full((labels.size, length), space, dtype=np.int64)
+    return rng.integers(0, length - word_lengths)  # exclusive high: length - len(word) - 1
+
+
+def encode_texts(labels, rng, length: int = TEXT_LENGTH) -> np.ndarray:
+    """One-hot (n, length, |alphabet|) float32 strings of the digits' words, each at a random
+    offset in spaces (``text_offsets``)."""
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    starts = text_offsets(labels, rng, length)
+    chars = np.full((labels.size, length), SPACE, dtype=np.int64)
     for label, word in enumerate(DIGIT_WORDS):
         rows = np.flatnonzero(labels == label)
         codes = np.array([ALPHABET.index(c) for c in word])
@@ -248,6 +258,25 @@ DATASET_NAMES = {
 _SPLIT_SEEDS = {"train": 0, "test": 1}
 
 
+# the float32 value of every uint8 pixel as ``MnistSvhnText.batch`` computes it (x / 255.0)
+_PIXEL_VALUES = np.arange(256, dtype=np.uint8).astype(np.float32) / 255.0
+# each digit's word padded with spaces to the string length, as alphabet indices
+_WORD_CODES = np.array(
+    [[ALPHABET.index(c) for c in word.ljust(TEXT_LENGTH)] for word in DIGIT_WORDS], np.int32
+)
+
+
+def _device_texts(labels, starts):
+    """``encode_texts``'s one-hot strings (flat (B, 568)) of ``labels`` at the offsets
+    ``starts`` (traceable): position j holds the word's character j - start, a space before."""
+    shift = jnp.arange(TEXT_LENGTH) - starts[:, None]
+    chars = jnp.where(
+        shift >= 0, jnp.asarray(_WORD_CODES)[labels[:, None], jnp.maximum(shift, 0)], SPACE
+    )
+    onehot = chars[..., None] == jnp.arange(len(ALPHABET))
+    return onehot.astype(jnp.float32).reshape(len(labels), -1)
+
+
 @dataclass(frozen=True)
 class MnistSvhnText:
     """The triples of one split, kept as indices into the MNIST and SVHN images.
@@ -280,6 +309,44 @@ class MnistSvhnText:
         order = rng.permutation(len(self)) if shuffle else np.arange(len(self))
         for start in range(0, len(self), batch_size):
             yield self.batch(order[start : start + batch_size], rng)
+
+    def device_arrays(self) -> dict[str, np.ndarray]:
+        """What ``device_batch`` gathers from, to be put on the device once: the uint8 images and
+        the triples' indices and labels as int32 (285 MB with real SVHN and 1.12 M triples)."""
+        return {
+            "mnist": self.mnist,
+            "svhn": self.svhn,
+            "pairs": self.pairs.astype(np.int32),
+            "labels": self.labels.astype(np.int32),
+        }
+
+    def epoch_draws(self, batch_size: int, rng) -> dict[str, np.ndarray]:
+        """What ``batches(batch_size, rng)`` draws for one epoch, in its order (the permutation,
+        then each batch's ``text_offsets``, the last, smaller batch's included, so that ``rng``
+        ends where ``batches`` leaves it), for its full batches: ``rows`` and ``starts``, both
+        (len(self) // batch_size, batch_size) int32."""
+        order = rng.permutation(len(self))
+        full = len(self) // batch_size
+        starts = [
+            text_offsets(self.labels[order[start : start + batch_size]], rng)
+            for start in range(0, len(self), batch_size)
+        ]
+        return {
+            "rows": order[: full * batch_size].reshape(full, batch_size).astype(np.int32),
+            "starts": np.asarray(starts[:full], np.int32).reshape(full, batch_size),
+        }
+
+    @staticmethod
+    def device_batch(arrays, draw) -> list:
+        """The batch ``batch(rows, rng)`` returns, bit for bit, built on the device (traceable)
+        from ``device_arrays()`` and one batch of ``epoch_draws``: the pixels through a table
+        of the 256 values k / 255 that ``batch`` computes, the text from the drawn offsets."""
+        rows = draw["rows"]
+        pairs, labels = arrays["pairs"][rows], arrays["labels"][rows]
+        pixels = jnp.asarray(_PIXEL_VALUES)
+        mnist = pixels[arrays["mnist"][pairs[:, 0]]].reshape(len(rows), -1)
+        svhn = pixels[arrays["svhn"][pairs[:, 1]]].reshape(len(rows), -1)
+        return [mnist, svhn, _device_texts(labels, draw["starts"])]
 
     def subset(self, size: int, seed: int = 0) -> MnistSvhnText:
         """A random subset of ``size`` triples (same images), e.g. an evaluation set."""

@@ -22,7 +22,9 @@ overlap at the main digit's upper corners, which MNIST leaves almost empty). So 
 the subsets that share information are the full set (main label) and the five ring pairs
 (``shared_subsets``); every other pair and every triple shares nothing beyond the main label.
 
-Images are (n, 28, 28, 3) float32 in [0, 1] (channels last, as ``models.conv``).
+Images are (n, 28, 28, 3) float32 in [0, 1] (channels last, as ``models.conv``). Batches are
+gathered on the host (``batches``) or, the same, on the device from the images put there once
+and the host's permutation (``device_arrays``, ``epoch_draws``, ``device_batch``).
 """
 
 from __future__ import annotations
@@ -138,6 +140,25 @@ class PolyMNIST:
         for start in range(0, len(self), batch_size):
             rows = order[start : start + batch_size]
             yield [self.flat(m)[rows] for m in range(len(self.images))], self.labels[rows]
+
+    def device_arrays(self) -> dict[str, tuple[np.ndarray, ...]]:
+        """What ``device_batch`` gathers from, to be put on the device once: every modality's
+        flat images, float32 as they are (the backgrounds are anti-aliased photographs, not
+        multiples of 1 / 255, so uint8 would lose them; 2.8 GB for 60,000 tuples)."""
+        return {"images": tuple(self.flat(m) for m in range(len(self.images)))}
+
+    def epoch_draws(self, batch_size: int, rng) -> dict[str, np.ndarray]:
+        """What ``batches(batch_size, rng)`` draws for one epoch (the permutation), for its full
+        batches: ``rows`` (len(self) // batch_size, batch_size) int32."""
+        order = rng.permutation(len(self))
+        full = len(self) // batch_size
+        return {"rows": order[: full * batch_size].reshape(full, batch_size).astype(np.int32)}
+
+    @staticmethod
+    def device_batch(arrays, draw) -> list:
+        """The batch ``batches`` yields for the rows ``draw["rows"]``, gathered on the device
+        from ``device_arrays()`` (traceable)."""
+        return [x[draw["rows"]] for x in arrays["images"]]
 
 
 def _permuted_within_labels(labels: np.ndarray, targets: np.ndarray, rng) -> np.ndarray:

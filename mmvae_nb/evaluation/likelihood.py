@@ -140,29 +140,41 @@ def subset_log_likelihoods(
 
     from mmvae_nb.evaluation.coherence import subset_name
 
-    def log_likelihood(model, batch, mask, key, modalities):
-        return importance_sampled_log_likelihood(
-            model, batch, mask, key, num_particles, particles_per_chunk, modalities
-        )
-
-    if isinstance(model, nnx.Module):  # parameters as arguments, not compile-time constants
-        graphdef, state = nnx.split(model)
-        jitted = jax.jit(
-            lambda st, *args: log_likelihood(nnx.merge(graphdef, st), *args),
-            static_argnums=4,
-        )
-        estimate = functools.partial(jitted, state)
-    else:
-        estimate = jax.jit(functools.partial(log_likelihood, model), static_argnums=3)
+    # an nnx model's parameters are arguments, not compile-time constants: every model of one
+    # architecture shares the compiled programs; another model is a static argument itself
+    model, state = nnx.split(model) if isinstance(model, nnx.Module) else (model, None)
+    estimate = functools.partial(
+        _subset_log_likelihood,
+        state,
+        model=model,
+        num_particles=num_particles,
+        particles_per_chunk=particles_per_chunk,
+    )
     n, rows = len(xs[0]), []
     for subset in subsets:
         total, modalities = 0.0, tuple(sorted(subset))
         for i, start in enumerate(range(0, n, batch_size)):
             batch = [jnp.asarray(x[start : start + batch_size]) for x in xs]
             mask = jnp.zeros((len(batch[0]), len(xs)), bool).at[:, list(subset)].set(True)
-            values = estimate(batch, mask, jax.random.fold_in(key, i), modalities)
+            values = estimate(batch, mask, jax.random.fold_in(key, i), modalities=modalities)
             total += float(jnp.sum(values))
         rows.append((subset_name(subset, letters), total / n))
     return pd.DataFrame(rows, columns=["target", "value"]).assign(metric="loglik")[
         ["target", "metric", "value"]
     ]
+
+
+@functools.partial(
+    jax.jit, static_argnames=("model", "num_particles", "particles_per_chunk", "modalities")
+)
+def _subset_log_likelihood(
+    state, batch, mask, key, *, model, num_particles, particles_per_chunk, modalities
+):
+    """``importance_sampled_log_likelihood`` of ``model`` (an nnx graphdef merged with
+    ``state``, or a model object when ``state`` is None), one program per configuration."""
+    from flax import nnx
+
+    model = model if state is None else nnx.merge(model, state)
+    return importance_sampled_log_likelihood(
+        model, batch, mask, key, num_particles, particles_per_chunk, modalities
+    )

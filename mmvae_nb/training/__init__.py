@@ -1,3 +1,5 @@
 """Training: the shared loss and Adam step (``step``), the device-resident vmapped trainer
-(``trainer``) and the host-streaming trainer (``streaming``); the results cache (``cache``) and
-the checkpoints of trainings in progress (``checkpoints``)."""
+(``trainer``, with same-shape trainings as one program) and the streaming trainer
+(``streaming``: batches drawn per epoch, gathered on the device where the data fit,
+``placement``, ``streamed_epochs``); trainings collected instead of run (``collection``); the
+results cache (``cache``) and the checkpoints of trainings in progress (``checkpoints``)."""

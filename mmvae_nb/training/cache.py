@@ -106,8 +106,14 @@ def run_path(cache_dir: Path | None, cache_key: str, *digests: str) -> Path:
 
 
 def enable_compilation_cache(cache_dir: Path | None = None) -> None:
-    """Turn on JAX's persistent compilation cache in the project's cache directory."""
+    """Turn on JAX's persistent compilation cache in the project's cache directory; nothing to
+    do when it is on there already (called at every cache lookup: ``load_cached_run``)."""
     path = (cache_dir or default_cache_dir()) / "jax"
+    if (
+        jax.config.jax_compilation_cache_dir == str(path)
+        and jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
+    ):
+        return
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
     # every program, however quick to compile: evaluation builds many small ones per model,
@@ -269,7 +275,11 @@ def load_cached(path: Path | None, read: Callable[[Path], Any]):
 
 
 def load_cached_run(path: Path | None, graphdef, state) -> TrainedModels | None:
-    """The cached run at ``path`` (``load_cached`` of ``load_run``)."""
+    """The cached run at ``path`` (``load_cached`` of ``load_run``). The persistent compilation
+    cache is turned on in the entry's cache directory (``run_path``: <cache>/results/...) first,
+    so that a notebook that only loads models compiles their evaluation programs with it too."""
+    if path is not None:
+        enable_compilation_cache(Path(path).parents[1])
     return load_cached(path, lambda entry: load_run(entry, graphdef, state))
 
 

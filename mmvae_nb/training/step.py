@@ -1,8 +1,9 @@
 """The one loss and optimisation step shared by both trainers (flax-examples style).
 
 ``trainer.train_replicas`` calls ``train_step`` inside a ``lax.scan`` over device-resident
-minibatches (vmapped over replicas); ``streaming.train_streaming`` jits it and calls it once per
-host minibatch. The optimiser is the official code's (``make_optimizer``): NaN gradients zeroed,
+minibatches (vmapped over replicas); ``streaming.train_streaming`` runs it on each epoch's
+minibatches, gathered on the device or assembled on the host (``streamed_epochs``). The
+optimiser is the official code's (``make_optimizer``): NaN gradients zeroed,
 element-wise gradient clipping (``optax.clip``) of the batch-summed loss's gradient, then Adam
 with a constant learning rate (App. M) or a cosine decay (App. P: 5e-4 -> 1e-4 for
 MNIST-SVHN-Text).

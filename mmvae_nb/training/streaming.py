@@ -1,10 +1,15 @@
-"""Training on minibatches streamed from the host, for data too large to keep on the device.
+"""Training one model on minibatches of a data set that draws them anew each epoch
+(MNIST-SVHN-Text, PolyMNIST), on the device when its arrays fit there, else from the host.
 
-MNIST-SVHN-Text has 1.12 M training triples (about 20 GB as float32), so, unlike
-``train.train_replicas``, which scans over device-resident data, this loop asks the data set for
-each epoch's minibatches (``data.batches(batch_size, rng)``, which also redraws the text) and
-runs one jitted ``step.train_step`` (the step ``train_replicas`` scans) per batch. On 2 CPU
-cores a step of the MST models takes 0.2-0.4 s, so the Python loop costs nothing measurable.
+MNIST-SVHN-Text has 1.12 M training triples (about 20 GB as float32 minibatches, 285 MB as the
+uint8 images and index pairs they are gathered from) whose text is redrawn at every access, so,
+unlike ``train.train_replicas``, which scans over fixed device-resident arrays, this loop asks
+the data set for each epoch: its arrays go to the device once and the compiled program gathers
+the batches of the host's random draws and steps (an epoch one jitted ``lax.scan`` on an
+accelerator, a call per step on a CPU), or, for data too large for the device, the host
+assembles every minibatch and one jitted step runs per batch (``streamed_epochs``; the choice,
+by size: ``placement``). Both paths give the same batches, bit
+for bit, from the same random state, and the same training to float rounding.
 The learning rate follows App. P: a cosine decay from ``config.learning_rate`` to
 ``final_learning_rate`` (5e-4 -> 1e-4 there) over the steps actually taken,
 ``epochs * (N // B)`` (``step.cosine_schedule``). Finished runs are cached by configuration
@@ -14,6 +19,7 @@ ends while they run.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,9 +39,14 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.placement import choose_placement
 from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import configured_step, cosine_adam
+from mmvae_nb.training.streamed_epochs import DeviceEpochs, HostEpochs, Program
 from mmvae_nb.training.trainer import TrainConfig, warn_divergence
+
+# where the data's placement is said (INFO: the launcher shows it, a notebook does not)
+LOG = logging.getLogger(__name__)
 
 
 def _with_replica_axis(tree):
@@ -64,9 +75,14 @@ def train_streaming(
     description: str = "train",
     checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
     select_on: Callable | None = None,
+    data_on_device: bool | None = None,
 ) -> TrainedModels:
     """Train ``make_model(key)`` on ``data`` (anything with ``len`` and ``batches(batch_size,
     rng)`` yielding (list of (B, D_s) arrays, labels)) with every modality present.
+
+    ``data_on_device``: whether ``data`` (when it has device batches: ``placement``) is put on
+    the device and its batches gathered there; ``None`` decides by its size. The choice and its
+    reason are logged once (``LOG``, INFO).
 
     ``config.beta`` must be one float; the loss history is the mean loss (negative bound) of
     each epoch; an epoch's last, smaller batch is dropped (a new shape would recompile). With
@@ -100,8 +116,8 @@ def train_streaming(
     # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
     total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
     optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
-    step = configured_step(graphdef, config, optimizer)
     if capturing():
+        step = configured_step(graphdef, config, optimizer)
         xs, _ = next(iter(data.batches(config.batch_size, np.random.default_rng(config.seed))))
         present = jnp.ones((len(xs[0]), len(xs)), bool)
         args = (params, optimizer.init(params), consts, xs, present, key_run, config.beta)
@@ -113,8 +129,17 @@ def train_streaming(
         return cached
 
     enable_compilation_cache(cache_dir)
+    placement = choose_placement(data, data_on_device)
+    LOG.info("%s: %s", description, placement.reason)
+    epochs = (DeviceEpochs if placement.on_device else HostEpochs)(
+        data,
+        config.batch_size,
+        Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps),
+        consts,
+        key_run,
+        lambda t: config.beta * kl_annealing(t, kl_warmup_steps),
+    )
     opt_state = optimizer.init(params)
-    step = jax.jit(step)
     rng = np.random.default_rng(config.seed)
     progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
     if select_on is not None:
@@ -132,18 +157,9 @@ def train_streaming(
         total=total_steps, initial=taken, desc=description, disable=not progress, leave=False
     ) as bar:
         for _ in range(len(history), config.epochs):
-            losses = []
-            for xs, _ in data.batches(config.batch_size, rng):
-                if len(xs[0]) < config.batch_size:
-                    continue
-                present = jnp.ones((len(xs[0]), len(xs)), bool)
-                key = jax.random.fold_in(key_run, taken)
-                beta = jnp.float32(config.beta * kl_annealing(taken, kl_warmup_steps))
-                params, opt_state, loss = step(params, opt_state, consts, xs, present, key, beta)
-                losses.append(loss)
-                taken += 1
-                bar.update()
-            history.append(float(np.mean(jax.device_get(losses))))
+            params, opt_state, losses = epochs.epoch(params, opt_state, taken, rng, bar)
+            taken += len(losses)
+            history.append(float(np.mean(losses)))
             bar.set_postfix(loss=f"{history[-1]:.1f}")
             if not np.isfinite(history[-1]):  # diverged: a result, the rest is meaningless
                 history += [np.nan] * (config.epochs - len(history))
