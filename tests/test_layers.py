@@ -6,8 +6,8 @@ training < evaluation < teaching (the notebooks' idea pictures) < sections < rep
 planning (the paper's trainings as programs and their cost) < workers < launch (the launcher
 enumerates the sections' trainings) < paper_programs < gpu_slice. A module may import its own
 layer and those below. ``mmvae_nb/__init__.py``, ``reference/`` and ``datasets/`` are outside
-the order (no rule either way). Every import counts: module level, inside functions, under ``if TYPE_CHECKING``;
-absolute and relative.
+the order (no rule either way). Every import counts: module level, inside functions, under
+``if TYPE_CHECKING``; absolute and relative.
 (The implicit import of a module's parent packages is not an edge: Python runs a package's
 ``__init__`` first, so ``a/__init__`` importing ``a.b``, which imports ``a.c``, is no cycle.)
 """
