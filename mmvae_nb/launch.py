@@ -61,6 +61,8 @@ from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import atomic_write_text, cache_root
 from mmvae_nb.training.collection import collected_training
 from mmvae_nb.training.programs import capture_training
+from mmvae_nb.training.streaming import StreamingTraining
+from mmvae_nb.training.streaming_together import train_streaming_together
 from mmvae_nb.training.trainer import ReplicaTraining, train_together
 from mmvae_nb.writable import check_writable
 
@@ -254,6 +256,13 @@ def run_program(program: Program) -> list[dict]:
     ]
 
 
+# how each trainer's collected trainings of one program train together
+TRAIN_TOGETHER: dict[type, Callable[[list], list]] = {
+    ReplicaTraining: functools.partial(train_together, progress=False),
+    StreamingTraining: train_streaming_together,
+}
+
+
 def _training_call(job: Job, **options) -> Callable[[], object]:
     """The section call that trains ``job`` (``options``: ``train``'s keywords)."""
     section = section_object(job.section, job.profile, job.seed, job.setting)
@@ -273,14 +282,14 @@ def _train_together(group: Sequence[Job]) -> int:
         trainings = [collected_training(_training_call(job, progress=False)) for job in group]
     except Exception:  # noqa: BLE001 (the job's own training records the error)
         return 0
-    pending = [t for t in trainings if isinstance(t, ReplicaTraining) and t.cached() is None]
+    pending = [t for t in trainings if type(t) in TRAIN_TOGETHER and t.cached() is None]
     if len(pending) < 2:
         return 0
-    if len({t.program_key for t in pending}) > 1:
+    if len({(type(t), t.program_key) for t in pending}) > 1:
         print(f"{group[0].label}: its trainings differ in shape; each trains alone", flush=True)
         return 0
     try:
-        train_together(pending, progress=False)
+        TRAIN_TOGETHER[type(pending[0])](pending)
     except Exception as error:  # noqa: BLE001 (each job then trains, and fails, on its own)
         print(f"{group[0].label}: trained together failed ({error}); each trains alone")
         return 0

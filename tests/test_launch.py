@@ -64,13 +64,13 @@ def test_a_program_of_several_jobs_trains_once_and_fills_each_jobs_entry(cache, 
     program = next(p for p in programs if len(p.jobs) == 2)
     assert {job.setting for job in program.jobs} == {"dense", "sparse"}
     calls = []
-    original = trainer.train_together
+    original = launch.TRAIN_TOGETHER[trainer.ReplicaTraining]
 
-    def spy(trainings, **kwargs):
+    def spy(trainings):
         calls.append(len(trainings))
-        return original(trainings, **kwargs)
+        return original(trainings)
 
-    monkeypatch.setattr(launch, "train_together", spy)
+    monkeypatch.setitem(launch.TRAIN_TOGETHER, trainer.ReplicaTraining, spy)
     records = launch.run_local(list(program.jobs), launch.LaunchOptions())
     assert [r["status"] for r in records] == ["done", "done"] and calls == [2]
     # the jobs' own calls found the group's results

@@ -10,7 +10,7 @@ import pytest
 
 from mmvae_nb.sections.linear import LinearExperiment
 from mmvae_nb.training.collection import collected_training
-from mmvae_nb.training.trainer import train_replicas, train_together
+from mmvae_nb.training.trainer import TrainConfig, train_replicas, train_together
 
 TINY = dict(
     num_datasets=2,
@@ -112,3 +112,39 @@ def test_different_programs_are_refused(tmp_path):
 def test_collecting_outside_a_training_is_an_error():
     with pytest.raises(RuntimeError, match="without offering"):
         collected_training(lambda: None)
+
+
+def test_streaming_beta_rows_together_equal_their_separate_trainings(tmp_path):
+    """MNIST-SVHN-Text's beta rows of one configuration (same seed and data: the same batches,
+    text and keys) as one program: each equal to its own training to float rounding, cached
+    under its own entry, with KL warm-up (per-member weights)."""
+    from test_device_data import _mst, _tiny
+
+    from mmvae_nb.training.streaming import train_streaming
+    from mmvae_nb.training.streaming_together import train_streaming_together
+
+    data = _mst()
+
+    def call(beta):
+        config = TrainConfig(bound="ours", beta=beta, epochs=3, batch_size=16, seed=4)
+        return lambda **more: train_streaming(
+            _tiny,
+            data,
+            config,
+            final_learning_rate=5e-4,
+            kl_warmup_steps=5,
+            cache_key=f"beta={beta}",
+            cache_dir=tmp_path,
+            progress=False,
+            **more,
+        )
+
+    calls = [call(1.0), call(0.25)]
+    trainings = [collected_training(c) for c in calls]
+    assert len({t.program_key for t in trainings}) == 1
+    together = train_streaming_together(trainings, checkpoint_seconds=None)
+    alone = [c(force_retrain=True, data_on_device=True) for c in calls]
+    for grouped, single in zip(together, alone, strict=True):
+        _assert_same_models(grouped, single, rtol=2e-5)
+    assert not np.allclose(alone[0].loss_history, alone[1].loss_history)  # betas matter
+    assert all(c().from_cache for c in calls)

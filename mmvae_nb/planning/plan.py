@@ -22,7 +22,7 @@ import pandas as pd
 from mmvae_nb.hardware import GPU_PLAN_TABLE
 from mmvae_nb.planning import packing
 from mmvae_nb.planning.cost import CostModel, default_model
-from mmvae_nb.planning.programs import PROGRAM_PER_REPETITION, paper_steps, program_key
+from mmvae_nb.planning.programs import paper_steps, program_key
 from mmvae_nb.planning.tables import class_costs
 from mmvae_nb.storage import PACKAGE_ROOT, atomic_write_text
 
@@ -57,7 +57,7 @@ def programs(todo: Sequence, model: CostModel | None = None) -> tuple[pd.DataFra
             "(python -m mmvae_nb.paper_programs --out benchmarks/results/paper_programs_cpu.csv)"
         )
     rows = []
-    for (label, repetition), members in groups.items():
+    for (label, member), members in groups.items():
         steps = {paper_steps(job) for job in members}
         if len(steps) > 1:
             raise ValueError(f"the trainings of program {label} take {sorted(steps)} steps")
@@ -67,7 +67,7 @@ def programs(todo: Sequence, model: CostModel | None = None) -> tuple[pd.DataFra
         rows.append(
             {
                 "section": section,
-                "program": label + (f"#{repetition}" if section in PROGRAM_PER_REPETITION else ""),
+                "program": label + (f"#{member}" if member else ""),
                 "trainings": k,
                 "steps": steps.pop(),
                 "flops_per_step": k * flops,

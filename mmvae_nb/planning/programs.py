@@ -6,9 +6,9 @@ launcher, so it reads those fields without importing the class.
 * ``cost_class(job)``: what sets a training's step cost (its shapes and bound); trainings that
   differ only in beta, data values or seed share one, so one compiled step per class is costed.
 * ``program_key(job)``: trainings that run as ONE vmapped program: those of a cost class, and
-  for MNIST-SVHN-Text of the same repetition as well (a repetition is another seed and data
-  order, while the beta rows of one repetition share their batches). The single definition of
-  what groups, for the plan and the launcher's grouping.
+  for MNIST-SVHN-Text of the same repetition, for the relational section of the same PolyMNIST
+  variant (``PROGRAM_PER``). The single definition of what groups, for the plan and the
+  launcher (``trainer.train_together``, ``streaming_together.train_streaming_together``).
 * ``paper_steps(job)``: Adam steps of the training at the paper's settings.
 """
 
@@ -28,9 +28,11 @@ PAPER_CONFIGS = {
     "mnist_svhn_text": section_configs.MNIST_SVHN_TEXT,
     "relational": section_configs.RELATIONAL,
 }
-# sections whose trainings of one cost class still differ in their batches: one program per
-# repetition (the streaming trainer draws a repetition's own data order)
-PROGRAM_PER_REPETITION = ("mnist_svhn_text",)
+# what splits a cost class's trainings into several programs, per section: MNIST-SVHN-Text's
+# repetitions (each another seed and data order; the beta rows of one share their batches) and
+# relational's PolyMNIST variants (other data, and each selects its epoch by its own test loss,
+# which ``training.streaming_together`` does not do)
+PROGRAM_PER = {"mnist_svhn_text": "repetition", "relational": "setting"}
 
 
 @functools.cache
@@ -57,11 +59,11 @@ def cost_class(job) -> str:
     return "/".join(p for p in parts if p) + ("/private" if run.private else "")
 
 
-def program_key(job) -> tuple[str, int]:
-    """The program ``job`` trains in: its cost class and, where a repetition has its own
-    batches (``PROGRAM_PER_REPETITION``), its repetition (else 0)."""
-    repetition = job.repetition if job.section in PROGRAM_PER_REPETITION else 0
-    return cost_class(job), repetition
+def program_key(job) -> tuple[str, str]:
+    """The program ``job`` trains in: its cost class and, where a section splits it
+    (``PROGRAM_PER``), the job's repetition or setting (else "")."""
+    field = PROGRAM_PER.get(job.section)
+    return cost_class(job), str(getattr(job, field)) if field else ""
 
 
 def paper_steps(job) -> int:

@@ -52,12 +52,15 @@ class Program(NamedTuple):
         config = dataclasses.replace(config, **placeholders)
         return cls(graphdef, config, total_steps, final_learning_rate, warmup_steps)
 
-    def step(self) -> Callable:
-        """``step.configured_step`` with the cosine schedule ``step.cosine_adam`` (App. P)."""
-        optimizer = cosine_adam(
+    def optimizer(self):
+        """The cosine schedule's Adam, ``step.cosine_adam`` (App. P)."""
+        return cosine_adam(
             self.config, self.total_steps, self.final_learning_rate, self.warmup_steps
         )
-        return configured_step(self.graphdef, self.config, optimizer)
+
+    def step(self) -> Callable:
+        """``step.configured_step`` with ``optimizer()``."""
+        return configured_step(self.graphdef, self.config, self.optimizer())
 
 
 @functools.partial(jax.jit, static_argnames=("program",))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -39,6 +40,7 @@ from mmvae_nb.training.cache import (
     tree_digest,
 )
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.collection import offer_training
 from mmvae_nb.training.placement import choose_placement
 from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import configured_step, cosine_adam
@@ -123,9 +125,23 @@ def train_streaming(
         args = (params, optimizer.init(params), consts, xs, present, key_run, config.beta)
         offer_step(description, step, args, replicas=1, total_steps=total_steps)
     path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
-    cached = None if force_retrain else load_cached_run(path, graphdef, _with_replica_axis(state))
+    training = StreamingTraining(
+        graphdef,
+        params,
+        consts,
+        data,
+        config,
+        Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps),
+        kl_warmup_steps,
+        key_run,
+        path,
+        cache_dir,
+        description,
+        selects=select_on is not None,
+    )
+    offer_training(training)
+    cached = None if force_retrain else training.cached()
     if cached is not None:
-        warn_divergence(cached, description)
         return cached
 
     enable_compilation_cache(cache_dir)
@@ -151,7 +167,7 @@ def train_streaming(
     selection = progress_state.get("selection")
     history = list(np.asarray(progress_state["losses"])[: int(progress_state["epochs_done"])])
     taken, spent = int(progress_state["steps_done"]), float(progress_state["seconds"])
-    _set_rng_state(rng, progress_state["rng"])
+    set_rng_state(rng, progress_state["rng"])
     start = time.perf_counter()
     with tqdm(
         total=total_steps, initial=taken, desc=description, disable=not progress, leave=False
@@ -191,6 +207,43 @@ def train_streaming(
     return trained
 
 
+@dataclass(frozen=True)
+class StreamingTraining:
+    """One ``train_streaming`` call, prepared but not trained: what ``collection`` hands over
+    and ``streaming_together.train_streaming_together`` trains with others of its key."""
+
+    graphdef: object
+    params: object
+    consts: object
+    data: object
+    config: TrainConfig
+    program: Program
+    kl_warmup_steps: int
+    key_run: jax.Array
+    path: Path | None
+    cache_dir: Path | None
+    description: str
+    selects: bool  # whether it selects an epoch's parameters (``select_on``)
+
+    @property
+    def program_key(self) -> tuple:
+        """Equal keys: the same program, seed, data set (object) and KL warm-up, so the same
+        batches, text and keys; only beta differs."""
+        return (self.program, self.config.seed, id(self.data), self.kl_warmup_steps)
+
+    def beta_at(self, step: int) -> float:
+        """The KL weight of ``step`` (``kl_annealing``), as ``train_streaming`` computes it."""
+        return self.config.beta * kl_annealing(step, self.kl_warmup_steps)
+
+    def cached(self) -> TrainedModels | None:
+        """The finished run from the results cache, or ``None``."""
+        state = _with_replica_axis(nnx.merge_state(self.params, self.consts))
+        cached = load_cached_run(self.path, self.graphdef, state)
+        if cached is not None:
+            warn_divergence(cached, self.description)
+        return cached
+
+
 def kl_annealing(step: int, warmup_steps: int) -> float:
     """The KL weight's factor at ``step``: min(1, step / warmup_steps), 1 without warm-up."""
     return min(1.0, step / warmup_steps) if warmup_steps else 1.0
@@ -224,12 +277,12 @@ def _progress(params, opt_state, history, epochs, steps_done, rng, seconds) -> d
         "losses": np.asarray([*history, *[0.0] * (epochs - len(history))], np.float64),
         "epochs_done": np.asarray(len(history)),
         "steps_done": np.asarray(steps_done),
-        "rng": _rng_state(rng),
+        "rng": rng_state(rng),
         "seconds": np.asarray(seconds),
     }
 
 
-def _rng_state(rng: np.random.Generator) -> np.ndarray:
+def rng_state(rng: np.random.Generator) -> np.ndarray:
     """A PCG64 generator's state as uint64 words (its 128-bit state and increment, split)."""
     state = rng.bit_generator.state
     if state["bit_generator"] != "PCG64":
@@ -239,8 +292,8 @@ def _rng_state(rng: np.random.Generator) -> np.ndarray:
     return np.asarray([*halves, state["has_uint32"], state["uinteger"]], np.uint64)
 
 
-def _set_rng_state(rng: np.random.Generator, words) -> None:
-    """Put ``_rng_state``'s words back into ``rng``."""
+def set_rng_state(rng: np.random.Generator, words) -> None:
+    """Put ``rng_state``'s words back into ``rng``."""
     hi_state, hi_inc, lo_state, lo_inc, has_uint32, uinteger = (int(w) for w in words)
     rng.bit_generator.state = {
         "bit_generator": "PCG64",

@@ -325,7 +325,7 @@ def train_together(
         0.0,
     )
     checkpoint, progress_state = resume(
-        _group_entry([t.path for t in trainings]),
+        group_entry([t.path for t in trainings]),
         checkpoint_seconds,
         progress_state,
         restart=force_retrain,
@@ -401,7 +401,7 @@ def _concatenated(parts: list):
     return jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *parts)
 
 
-def _group_entry(paths: list[Path | None]) -> Path | None:
+def group_entry(paths: list[Path | None]) -> Path | None:
     """The cache entry whose checkpoint a group of trainings uses: a training's own entry when
     it trains alone, else one named by the hash of every member's entry (``None`` if any member
     is uncached)."""

@@ -1,0 +1,187 @@
+"""Same-shape streaming trainings as one program: the beta rows of an MNIST-SVHN-Text
+configuration (issue 41).
+
+Trainings that differ only in beta, started from the same seed on the same data set, draw the
+same minibatches, text and keys: ``train_streaming`` would run each alone on identical
+batches. ``train_streaming_together`` runs them as one program instead, the members' parameters
+and optimiser states stacked on a leading axis and ``streamed_epochs._device_steps`` vmapped
+over it with the batch shared, each member's KL weight its own. Every member sees what it sees
+alone (the same draws, keys and weights), so its result equals its own training's to float
+rounding; each is cached under its own entry, where its ``train_streaming`` call finds it.
+A member whose loss becomes non-finite keeps its state of that epoch and NaN losses after it,
+as alone. The group checkpoints under its own entry (``trainer.group_entry``) and resumes.
+Data on the device only (``placement``); model selection (``select_on``) is not supported.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import jax
+import numpy as np
+from flax import nnx
+
+from mmvae_nb.training.cache import TrainedModels, enable_compilation_cache, save_run
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.placement import has_device_batches
+from mmvae_nb.training.streamed_epochs import _device_steps, steps_per_call
+from mmvae_nb.training.streaming import StreamingTraining, rng_state, set_rng_state
+from mmvae_nb.training.trainer import group_entry, warn_divergence
+
+
+def _stacked(trees):
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
+
+
+@functools.partial(jax.jit, static_argnames=("program", "gather", "scan"))
+def _member_steps(
+    params,
+    opt_state,
+    consts,
+    arrays,
+    draws,
+    present,
+    key_run,
+    first,
+    betas,
+    *,
+    program,
+    gather,
+    scan,
+):
+    """``_device_steps`` of every member (leading axis of params, opt_state, consts, betas) on
+    the shared batches."""
+
+    def one(params, opt_state, consts, betas):
+        return _device_steps(
+            params,
+            opt_state,
+            consts,
+            arrays,
+            draws,
+            present,
+            key_run,
+            first,
+            betas,
+            program=program,
+            gather=gather,
+            scan=scan,
+        )
+
+    return jax.vmap(one)(params, opt_state, consts, betas)
+
+
+def train_streaming_together(
+    trainings: list[StreamingTraining],
+    *,
+    checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
+    force_retrain: bool = False,
+) -> list[TrainedModels]:
+    """Train ``trainings`` (one ``program_key``) as one vmapped program; see the module."""
+    trainings = list(trainings)
+    first = trainings[0]
+    if any(t.program_key != first.program_key for t in trainings):
+        raise ValueError(f"not one program: {[t.description for t in trainings]}")
+    if any(t.selects for t in trainings) or not has_device_batches(first.data):
+        raise ValueError("trained together: data on the device, without model selection")
+    config, data, members = first.config, first.data, len(trainings)
+    enable_compilation_cache(first.cache_dir)
+    optimizer = first.program.optimizer()
+    params = _stacked([t.params for t in trainings])
+    consts = _stacked([t.consts for t in trainings])
+    rng = np.random.default_rng(config.seed)
+    initial = {
+        "params": params,
+        "opt_state": jax.vmap(optimizer.init)(params),
+        "losses": np.zeros((members, config.epochs), np.float64),
+        "diverged": np.zeros(members, np.int64),  # 1-based epoch, 0: not diverged
+        "epochs_done": np.asarray(0),
+        "steps_done": np.asarray(0),
+        "rng": rng_state(rng),
+        "seconds": np.asarray(0.0),
+    }
+    checkpoint, state = resume(
+        group_entry([t.path for t in trainings]),
+        checkpoint_seconds,
+        initial,
+        restart=force_retrain,
+    )
+    params, opt_state = state["params"], state["opt_state"]
+    losses, diverged = np.array(state["losses"]), np.array(state["diverged"])
+    done, taken = int(state["epochs_done"]), int(state["steps_done"])
+    spent = float(state["seconds"])
+    set_rng_state(rng, state["rng"])
+    kept = {}  # member -> (params, opt_state) of its divergence epoch
+    arrays = jax.device_put(data.device_arrays())
+    gather = type(data).device_batch
+    start = time.perf_counter()
+    while done < config.epochs:
+        draws = data.epoch_draws(config.batch_size, rng)
+        steps = len(jax.tree.leaves(draws)[0])
+        modalities = len(jax.eval_shape(gather, arrays, jax.tree.map(lambda a: a[0], draws)))
+        present = np.ones((config.batch_size, modalities), bool)
+        betas = np.asarray(
+            [[t.beta_at(s) for s in range(taken, taken + steps)] for t in trainings], np.float32
+        )
+        per_call = steps_per_call(jax.devices()[0].platform, steps)
+        epoch_losses = []
+        for begin in range(0, steps, per_call):
+            calls = slice(begin, begin + per_call)
+            params, opt_state, loss = _member_steps(
+                params,
+                opt_state,
+                consts,
+                arrays,
+                {name: draw[calls] for name, draw in draws.items()},
+                present,
+                first.key_run,
+                np.uint32(taken + begin),
+                betas[:, calls],
+                program=first.program,
+                gather=gather,
+                scan=per_call > 1,
+            )
+            epoch_losses.append(loss)
+        taken += steps
+        done += 1
+        epoch_losses = np.concatenate(jax.device_get(epoch_losses), axis=1)
+        for m in range(members):
+            if diverged[m]:
+                losses[m, done - 1] = np.nan
+                continue
+            losses[m, done - 1] = float(np.mean(epoch_losses[m]))
+            if not np.isfinite(losses[m, done - 1]):
+                diverged[m] = done
+                kept[m] = jax.tree.map(lambda a, m=m: np.asarray(a[m]), (params, opt_state))
+        if diverged.all():
+            losses[:, done:] = np.nan
+            break
+        if checkpoint is not None and done < config.epochs:
+            checkpoint.maybe_save(
+                {
+                    "params": params,
+                    "opt_state": opt_state,
+                    "losses": losses,
+                    "diverged": diverged,
+                    "epochs_done": np.asarray(done),
+                    "steps_done": np.asarray(taken),
+                    "rng": rng_state(rng),
+                    "seconds": np.asarray(spent + time.perf_counter() - start),
+                }
+            )
+    seconds = spent + time.perf_counter() - start
+    results = []
+    for m, training in enumerate(trainings):
+        own = kept[m][0] if m in kept else jax.tree.map(lambda a, m=m: a[m], params)
+        own_consts = jax.tree.map(lambda a, m=m: a[m], consts)
+        state = jax.tree.map(lambda a: a[None], nnx.merge_state(own, own_consts))
+        history = losses[m][None]
+        trained = TrainedModels(training.graphdef, state, history, seconds)
+        warn_divergence(trained, training.description)
+        if training.path is not None:
+            save_run(training.path, state, history, seconds)
+        results.append(trained)
+    if checkpoint is not None:
+        checkpoint.remove()
+    return results
