@@ -148,9 +148,16 @@ def _grid(header: list[str], rows: list[list[str]], markdown: bool, numbers: boo
     ]
 
 
-def render(todo: Sequence, *, markdown: bool = False, model: CostModel | None = None) -> str:
+def render(
+    todo: Sequence,
+    *,
+    markdown: bool = False,
+    model: CostModel | None = None,
+    constants: bool = True,
+) -> str:
     """The plan of ``todo`` as text (or Markdown): the section table, the packing, the largest
-    programs, the total at other FLOP efficiencies and every constant with its kind and source."""
+    programs, the total at other FLOP efficiencies and (``constants``) every constant with its
+    kind and source, else a line saying where they are."""
     model = model or default_model()
     table, per_device = programs(todo, model)
     summary = sections(table)
@@ -190,10 +197,18 @@ def render(todo: Sequence, *, markdown: bool = False, model: CostModel | None = 
         f"{value:.1%} ({why})"
         for value, why in sensitivity
     ]
-    lines += [f"- The total at other FLOP efficiencies: {'; '.join(totals)}.", ""]
-    constants = [*model.constants(), *packing.CONSTANTS]
-    rows = [[c.name, c.display(), c.kind, c.source] for c in constants]
-    lines += _grid(["constant", "value", "kind", "source"], rows, markdown, numbers=False)
+    lines.append(f"- The total at other FLOP efficiencies: {'; '.join(totals)}.")
+    every = [*model.constants(), *packing.CONSTANTS]
+    if not constants:
+        kinds = pd.Series([c.kind for c in every]).value_counts()
+        counts = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+        lines.append(
+            f"- Its {len(every)} constants ({counts}), each with its source: "
+            "`python -m mmvae_nb.launch --plan`."
+        )
+        return "\n".join(lines) + "\n"
+    rows = [[c.name, c.display(), c.kind, c.source] for c in every]
+    lines += ["", *_grid(["constant", "value", "kind", "source"], rows, markdown, numbers=False)]
     return "\n".join(lines) + "\n"
 
 
@@ -215,6 +230,6 @@ def replace_block(document: Path, block: str) -> None:
 
 def write(todo: Sequence, readme: Path = README, table: Path = GPU_PLAN_TABLE) -> None:
     """Rewrite the plan's committed copies: ``readme``'s block (Markdown) and ``table``."""
-    replace_block(readme, render(todo, markdown=True))
+    replace_block(readme, render(todo, markdown=True, constants=False))
     frame = section_hours(todo)
     atomic_write_text(frame.to_csv(index=False, float_format="%.4g"), table)
