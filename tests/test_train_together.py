@@ -7,32 +7,19 @@ import dataclasses
 import jax
 import numpy as np
 import pytest
+from test_train import TINY
 
 from mmvae_nb.sections.linear import LinearExperiment
 from mmvae_nb.training.collection import collected_training
 from mmvae_nb.training.trainer import TrainConfig, train_replicas, train_together
 
-TINY = dict(
-    num_datasets=2,
-    n_train=40,
-    n_test=20,
-    latent_dim=6,
-    dim_low=6,
-    dim_high=8,
-    epochs=4,
-    batch_size=20,
-    hidden_experts=8,
-    hidden_pooling=8,
-    hidden_private=8,
-    private_latent_dim=2,
-    eval_samples=2,
-)
-
 
 def _call(sparse: bool, beta: float, tmp_path, aggregation="SumPooling", **kwargs):
     """The linear section's training of one configuration on dense or sparse data (a seed of
     its own per setting, so that the members differ in data, beta and initialisation)."""
-    section = LinearExperiment(profile="smoke", sparse=sparse, seed=int(sparse), overrides=TINY)
+    overrides = TINY | {"epochs": 4}
+    seed = int(sparse)
+    section = LinearExperiment(profile="smoke", sparse=sparse, seed=seed, overrides=overrides)
     # two jitted calls of two epochs each: a checkpoint can fall between them
     config = dataclasses.replace(section.train_config("ours", beta), epochs_per_call=2)
 

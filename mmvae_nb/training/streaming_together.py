@@ -34,42 +34,16 @@ def _stacked(trees):
     return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
 
 
+# ``_device_steps``' arguments that carry a member axis: parameters, optimiser state, constants
+# and the KL weights; the arrays, draws, mask, key and step count are shared
+MEMBER_AXES = (0, 0, 0, None, None, None, None, None, 0)
+
+
 @functools.partial(jax.jit, static_argnames=("program", "gather", "scan"))
-def _member_steps(
-    params,
-    opt_state,
-    consts,
-    arrays,
-    draws,
-    present,
-    key_run,
-    first,
-    betas,
-    *,
-    program,
-    gather,
-    scan,
-):
-    """``_device_steps`` of every member (leading axis of params, opt_state, consts, betas) on
-    the shared batches."""
-
-    def one(params, opt_state, consts, betas):
-        return _device_steps(
-            params,
-            opt_state,
-            consts,
-            arrays,
-            draws,
-            present,
-            key_run,
-            first,
-            betas,
-            program=program,
-            gather=gather,
-            scan=scan,
-        )
-
-    return jax.vmap(one)(params, opt_state, consts, betas)
+def _member_steps(*args, program, gather, scan):
+    """``streamed_epochs._device_steps`` of every member on the shared batches."""
+    steps = functools.partial(_device_steps, program=program, gather=gather, scan=scan)
+    return jax.vmap(steps, in_axes=MEMBER_AXES)(*args)
 
 
 def train_streaming_together(
