@@ -159,30 +159,61 @@ class DeviceEpochs(Epochs):
         self.arrays = jax.device_put(self.data.device_arrays())
 
     def epoch(self, params, opt_state, taken: int, rng, bar):
-        draws = self.data.epoch_draws(self.batch_size, rng)
-        gather = type(self.data).device_batch
-        steps = len(jax.tree.leaves(draws)[0])
-        modalities = len(jax.eval_shape(gather, self.arrays, jax.tree.map(lambda a: a[0], draws)))
-        present = np.ones((self.batch_size, modalities), bool)
-        betas = np.asarray([self.beta_at(t) for t in range(taken, taken + steps)], np.float32)
-        per_call = steps_per_call(jax.devices()[0].platform, steps)
+        epoch = DeviceEpoch.draw(self.data, self.arrays, self.batch_size, rng)
+        betas = np.asarray([self.beta_at(t) for t in epoch.counts(taken)], np.float32)
         losses = []
-        for start in range(0, steps, per_call):
-            calls = slice(start, start + per_call)
+        for start, calls, draws in epoch.calls():
             params, opt_state, loss = _device_steps(
                 params,
                 opt_state,
                 self.consts,
                 self.arrays,
-                {name: draw[calls] for name, draw in draws.items()},
-                present,
+                draws,
+                epoch.present,
                 self.key_run,
                 np.uint32(taken + start),
                 betas[calls],
                 program=self.program,
-                gather=gather,
-                scan=per_call > 1,
+                gather=epoch.gather,
+                scan=epoch.scan,
             )
             losses.append(loss)
-            bar.update(per_call)
+            bar.update(epoch.per_call)
         return params, opt_state, np.concatenate(jax.device_get(losses))
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceEpoch:
+    """One epoch of device-gathered batches: the host's draws (``data.epoch_draws``), the
+    gather, the all-present mask of its batches and how its steps split into calls
+    (``steps_per_call``)."""
+
+    draws: dict
+    steps: int
+    gather: Callable
+    present: np.ndarray
+    per_call: int
+
+    @classmethod
+    def draw(cls, data, arrays, batch_size: int, rng) -> DeviceEpoch:
+        draws = data.epoch_draws(batch_size, rng)
+        gather = type(data).device_batch
+        steps = len(jax.tree.leaves(draws)[0])
+        modalities = len(jax.eval_shape(gather, arrays, jax.tree.map(lambda a: a[0], draws)))
+        present = np.ones((batch_size, modalities), bool)
+        per_call = steps_per_call(jax.devices()[0].platform, steps)
+        return cls(draws, steps, gather, present, per_call)
+
+    @property
+    def scan(self) -> bool:
+        return self.per_call > 1
+
+    def counts(self, taken: int) -> range:
+        """The global step counts of this epoch's steps after ``taken`` steps."""
+        return range(taken, taken + self.steps)
+
+    def calls(self):
+        """(first step in the epoch, its slice of the steps, its draws) of each call."""
+        for start in range(0, self.steps, self.per_call):
+            calls = slice(start, start + self.per_call)
+            yield start, calls, {name: draw[calls] for name, draw in self.draws.items()}

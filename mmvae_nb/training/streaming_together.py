@@ -25,7 +25,7 @@ from flax import nnx
 from mmvae_nb.training.cache import TrainedModels, enable_compilation_cache, save_run
 from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
 from mmvae_nb.training.placement import has_device_batches
-from mmvae_nb.training.streamed_epochs import _device_steps, steps_per_call
+from mmvae_nb.training.streamed_epochs import DeviceEpoch, _device_steps
 from mmvae_nb.training.streaming import StreamingTraining, rng_state, set_rng_state
 from mmvae_nb.training.trainer import group_entry, warn_divergence
 
@@ -88,36 +88,29 @@ def train_streaming_together(
     set_rng_state(rng, state["rng"])
     kept = {}  # member -> (params, opt_state) of its divergence epoch
     arrays = jax.device_put(data.device_arrays())
-    gather = type(data).device_batch
     start = time.perf_counter()
     while done < config.epochs:
-        draws = data.epoch_draws(config.batch_size, rng)
-        steps = len(jax.tree.leaves(draws)[0])
-        modalities = len(jax.eval_shape(gather, arrays, jax.tree.map(lambda a: a[0], draws)))
-        present = np.ones((config.batch_size, modalities), bool)
-        betas = np.asarray(
-            [[t.beta_at(s) for s in range(taken, taken + steps)] for t in trainings], np.float32
-        )
-        per_call = steps_per_call(jax.devices()[0].platform, steps)
+        epoch = DeviceEpoch.draw(data, arrays, config.batch_size, rng)
+        betas = np.asarray([[t.beta_at(s) for s in epoch.counts(taken)] for t in trainings])
+        betas = betas.astype(np.float32)
         epoch_losses = []
-        for begin in range(0, steps, per_call):
-            calls = slice(begin, begin + per_call)
+        for begin, calls, draws in epoch.calls():
             params, opt_state, loss = _member_steps(
                 params,
                 opt_state,
                 consts,
                 arrays,
-                {name: draw[calls] for name, draw in draws.items()},
-                present,
+                draws,
+                epoch.present,
                 first.key_run,
                 np.uint32(taken + begin),
                 betas[:, calls],
                 program=first.program,
-                gather=gather,
-                scan=per_call > 1,
+                gather=epoch.gather,
+                scan=epoch.scan,
             )
             epoch_losses.append(loss)
-        taken += steps
+        taken += epoch.steps
         done += 1
         epoch_losses = np.concatenate(jax.device_get(epoch_losses), axis=1)
         for m in range(members):
