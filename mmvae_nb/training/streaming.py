@@ -34,7 +34,6 @@ from tqdm.auto import tqdm
 from mmvae_nb.training.cache import (
     TrainedModels,
     enable_compilation_cache,
-    load_cached_run,
     run_path,
     save_run,
     tree_digest,
@@ -45,7 +44,7 @@ from mmvae_nb.training.placement import choose_placement
 from mmvae_nb.training.programs import capturing, offer_step
 from mmvae_nb.training.step import configured_step, cosine_adam
 from mmvae_nb.training.streamed_epochs import DeviceEpochs, HostEpochs, Program
-from mmvae_nb.training.trainer import TrainConfig, warn_divergence
+from mmvae_nb.training.trainer import TrainConfig, cached_run, warn_divergence
 
 # where the data's placement is said (INFO: the launcher shows it, a notebook does not)
 LOG = logging.getLogger(__name__)
@@ -118,6 +117,7 @@ def train_streaming(
     # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
     total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
     optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
+    program = Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps)
     if capturing():
         step = configured_step(graphdef, config, optimizer)
         xs, _ = next(iter(data.batches(config.batch_size, np.random.default_rng(config.seed))))
@@ -131,7 +131,7 @@ def train_streaming(
         consts,
         data,
         config,
-        Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps),
+        program,
         kl_warmup_steps,
         key_run,
         path,
@@ -150,10 +150,10 @@ def train_streaming(
     epochs = (DeviceEpochs if placement.on_device else HostEpochs)(
         data,
         config.batch_size,
-        Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps),
+        program,
         consts,
         key_run,
-        lambda t: config.beta * kl_annealing(t, kl_warmup_steps),
+        training.beta_at,
     )
     opt_state = optimizer.init(params)
     rng = np.random.default_rng(config.seed)
@@ -238,10 +238,7 @@ class StreamingTraining:
     def cached(self) -> TrainedModels | None:
         """The finished run from the results cache, or ``None``."""
         state = _with_replica_axis(nnx.merge_state(self.params, self.consts))
-        cached = load_cached_run(self.path, self.graphdef, state)
-        if cached is not None:
-            warn_divergence(cached, self.description)
-        return cached
+        return cached_run(self.path, self.graphdef, state, self.description)
 
 
 def kl_annealing(step: int, warmup_steps: int) -> float:

@@ -65,16 +65,9 @@ def train_streaming_together(
     params = _stacked([t.params for t in trainings])
     consts = _stacked([t.consts for t in trainings])
     rng = np.random.default_rng(config.seed)
-    initial = {
-        "params": params,
-        "opt_state": jax.vmap(optimizer.init)(params),
-        "losses": np.zeros((members, config.epochs), np.float64),
-        "diverged": np.zeros(members, np.int64),  # 1-based epoch, 0: not diverged
-        "epochs_done": np.asarray(0),
-        "steps_done": np.asarray(0),
-        "rng": rng_state(rng),
-        "seconds": np.asarray(0.0),
-    }
+    losses = np.zeros((members, config.epochs), np.float64)
+    diverged = np.zeros(members, np.int64)  # 1-based epoch, 0: not diverged
+    initial = _progress(params, jax.vmap(optimizer.init)(params), losses, diverged, 0, 0, rng, 0.0)
     checkpoint, state = resume(
         group_entry([t.path for t in trainings]),
         checkpoint_seconds,
@@ -86,7 +79,7 @@ def train_streaming_together(
     done, taken = int(state["epochs_done"]), int(state["steps_done"])
     spent = float(state["seconds"])
     set_rng_state(rng, state["rng"])
-    kept = {}  # member -> (params, opt_state) of its divergence epoch
+    kept = {}  # member -> its parameters of its divergence epoch
     arrays = jax.device_put(data.device_arrays())
     start = time.perf_counter()
     while done < config.epochs:
@@ -120,27 +113,19 @@ def train_streaming_together(
             losses[m, done - 1] = float(np.mean(epoch_losses[m]))
             if not np.isfinite(losses[m, done - 1]):
                 diverged[m] = done
-                kept[m] = jax.tree.map(lambda a, m=m: np.asarray(a[m]), (params, opt_state))
+                kept[m] = jax.tree.map(lambda a, m=m: np.asarray(a[m]), params)
         if diverged.all():
             losses[:, done:] = np.nan
             break
         if checkpoint is not None and done < config.epochs:
+            seconds = spent + time.perf_counter() - start
             checkpoint.maybe_save(
-                {
-                    "params": params,
-                    "opt_state": opt_state,
-                    "losses": losses,
-                    "diverged": diverged,
-                    "epochs_done": np.asarray(done),
-                    "steps_done": np.asarray(taken),
-                    "rng": rng_state(rng),
-                    "seconds": np.asarray(spent + time.perf_counter() - start),
-                }
+                _progress(params, opt_state, losses, diverged, done, taken, rng, seconds)
             )
     seconds = spent + time.perf_counter() - start
     results = []
     for m, training in enumerate(trainings):
-        own = kept[m][0] if m in kept else jax.tree.map(lambda a, m=m: a[m], params)
+        own = kept[m] if m in kept else jax.tree.map(lambda a, m=m: a[m], params)
         own_consts = jax.tree.map(lambda a, m=m: a[m], consts)
         state = jax.tree.map(lambda a: a[None], nnx.merge_state(own, own_consts))
         history = losses[m][None]
@@ -152,3 +137,18 @@ def train_streaming_together(
     if checkpoint is not None:
         checkpoint.remove()
     return results
+
+
+def _progress(params, opt_state, losses, diverged, epochs_done, steps_done, rng, seconds) -> dict:
+    """What a group's checkpoint holds: the members' states, their epochs' losses and
+    divergence epochs, the steps taken and the data order's random state."""
+    return {
+        "params": params,
+        "opt_state": opt_state,
+        "losses": losses,
+        "diverged": diverged,
+        "epochs_done": np.asarray(epochs_done),
+        "steps_done": np.asarray(steps_done),
+        "rng": rng_state(rng),
+        "seconds": np.asarray(seconds),
+    }

@@ -179,10 +179,16 @@ class ReplicaTraining:
 
     def cached(self) -> TrainedModels | None:
         """The finished run from the results cache, or ``None``."""
-        cached = load_cached_run(self.path, self.graphdef, self.state)
-        if cached is not None:
-            warn_divergence(cached, self.description)
-        return cached
+        return cached_run(self.path, self.graphdef, self.state, self.description)
+
+
+def cached_run(path: Path | None, graphdef, state, description: str) -> TrainedModels | None:
+    """The finished run at ``path`` in the results cache (``None``: none), its diverged
+    replicas warned about as when it was trained (``warn_divergence``)."""
+    cached = load_cached_run(path, graphdef, state)
+    if cached is not None:
+        warn_divergence(cached, description)
+    return cached
 
 
 def prepare_replicas(
