@@ -6,7 +6,7 @@
 #   make plan        the paper profile's projected H100 hours, from committed tables in seconds
 #                    (python -m mmvae_nb.launch --plan); rewrites its README block and CSV copy
 #   make test        pytest in parallel + every notebook in the smoke profile
-#   make linear|aux_label|five_modalities|mnist_svhn_text|relational PROFILE=...   one section
+#   make <experiment> PROFILE=...   one experiment (python -m mmvae_nb list names them)
 #   make scorecard   tables/<profile>/scorecard.{csv,md} from whatever tables exist (quick: and
 #                    docs/results.md, README.md); make record-timings: this machine's times
 #   make bench       throughput benchmarks (bench-torch: side by side with PyTorch)
@@ -32,7 +32,7 @@ SLICE_SECONDS ?= 540
 SOURCES := $(shell find mmvae_nb -name '*.py' -o -name '*.csv')
 
 .DELETE_ON_ERROR:
-.PHONY: record-timings quick reproduce rehearse gpu-slice plan launch-status test linear aux_label five_modalities mnist_svhn_text relational sections scorecard bench bench-paper-time bench-torch lint strip clean help site site-check
+.PHONY: record-timings quick reproduce rehearse gpu-slice plan launch-status test sections scorecard bench bench-paper-time bench-torch lint strip clean help site site-check
 
 help:
 	@sed -n '/^[^#]/q;p' Makefile
@@ -43,46 +43,31 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $@
 
-# One executed notebook per profile under build/<profile>/ (outside git); it depends on the
-# library and the notebook, so `make` re-runs only what changed. papermill writes to a .part file
-# that is renamed only on success: an interrupted run (papermill saves as it goes, even after
-# make has given up) never leaves a target that looks up to date. Trained models are cached by
-# config hash, so a re-run retrains nothing that finished.
-# At the paper and rehearse profiles a section's trainings run through the launcher first
-# (mmvae_nb/launch.py, EXECUTOR), so that the notebook only evaluates.
-LAUNCH = $(if $(filter paper rehearse,$*),$(PY) -m mmvae_nb.launch --profile $* --sections $(1) \
-	--executor $(EXECUTOR) $(LAUNCH_ARGS) &&)
-# smoke numbers do not matter: XLA's cheapest compile path, as in the tests (mmvae_nb/xla_flags.py)
-FAST_XLA = $(if $(filter smoke,$*),XLA_FLAGS="$$XLA_FLAGS $$($(PY) -m mmvae_nb.xla_flags)")
-RUN_NOTEBOOK = @mkdir -p $(@D) && $(call LAUNCH,$(1)) $(FAST_XLA) $(PY) -m papermill $< \
-	$(basename $@).part.ipynb -p profile $* -p progress False --cwd notebooks \
-	&& mv $(basename $@).part.ipynb $@
+# One executed notebook per profile under build/<profile>/ (outside git), written by
+# `python -m mmvae_nb run` (mmvae_nb/cli.py: at the paper and rehearse profiles the launcher
+# trains first, EXECUTOR and LAUNCH_ARGS passed on, so that the notebook only evaluates; papermill
+# writes a .part file renamed only on success). It depends on the library and the notebook, so
+# `make` re-runs only what changed; trained models are cached by config hash, so a re-run
+# retrains nothing that finished. The experiments, their notebooks and make's order come from
+# the registry (mmvae_nb/experiments/registry.py) through `python -m mmvae_nb list --make`.
+.SECONDEXPANSION:
+build/%.ipynb: notebooks/$$(notdir $$*).ipynb $(SOURCES) $(STAMP)
+	$(PY) -m mmvae_nb run $(notdir $*) --profile $(patsubst %/,%,$(dir $*)) \
+		--executor $(EXECUTOR) --launch-args "$(LAUNCH_ARGS)"
 
-build/%/01_linear.ipynb: notebooks/01_linear.ipynb $(SOURCES) $(STAMP)
-	$(call RUN_NOTEBOOK,linear)
-
-build/%/02_auxiliary_label.ipynb: notebooks/02_auxiliary_label.ipynb $(SOURCES) $(STAMP)
-	$(call RUN_NOTEBOOK,aux_label)
-
-build/%/03_five_modalities.ipynb: notebooks/03_five_modalities.ipynb $(SOURCES) $(STAMP)
-	$(call RUN_NOTEBOOK,five_modalities)
-
-build/%/04_mnist_svhn_text.ipynb: notebooks/04_mnist_svhn_text.ipynb $(SOURCES) $(STAMP)
-	$(call RUN_NOTEBOOK,mnist_svhn_text)
-
-build/%/05_relational.ipynb: notebooks/05_relational.ipynb $(SOURCES) $(STAMP)
-	$(call RUN_NOTEBOOK,relational)
-
-linear: build/$(PROFILE)/01_linear.ipynb
-aux_label: build/$(PROFILE)/02_auxiliary_label.ipynb
-five_modalities: build/$(PROFILE)/03_five_modalities.ipynb
-mnist_svhn_text: build/$(PROFILE)/04_mnist_svhn_text.ipynb
-relational: build/$(PROFILE)/05_relational.ipynb
-# Two lanes on 2 cores pair a convolutional section (05, 04: multi-threaded, ~1.4-1.6 cores
+EXPERIMENTS_MK := build/make/experiments.mk
+$(EXPERIMENTS_MK): mmvae_nb/experiments/registry.py mmvae_nb/cli.py $(STAMP)
+	@mkdir -p $(@D) && $(PY) -m mmvae_nb list --make > $@.part && mv $@.part $@
+ifeq ($(filter help clean strip,$(MAKECMDGOALS)),)
+include $(EXPERIMENTS_MK)
+endif
+.PHONY: $(EXPERIMENTS)
+# Two lanes on 2 cores pair a convolutional experiment (05, 04: multi-threaded, ~1.4-1.6 cores
 # busy) with a small-op one (01, 02, 03: mostly single-threaded XLA compilation, e.g. 17 of an
-# auxiliary-label row's 28 s), so that `make -j2` never runs the two convolutional sections side by
-# side: 05 | 01 -> 02, then 04 | 02 -> 03 (make starts prerequisites in this order).
-sections: relational linear aux_label mnist_svhn_text five_modalities
+# auxiliary-label row's 28 s), so that `make -j2` never runs the two convolutional ones side by
+# side: 05 | 01 -> 02, then 04 | 02 -> 03 (make starts prerequisites in the registry's
+# make_rank order).
+sections: $(EXPERIMENTS)
 
 # quick runs two notebooks at a time on 2 cores, and one per two cores on more (QUICK_JOBS).
 # Before notebook 05 joined, one at a time was measured as fast as two (552b1fe: four notebooks
@@ -107,11 +92,9 @@ reproduce: $(STAMP)
 # grid row, beta, seed, width and evaluation path; launcher then notebooks, in two lanes as quick;
 # writes every table and figure of both papers to tables/rehearse, figures/rehearse (numbers
 # meaningless, not committed)
-# Lanes: the longest (MNIST-SVHN-Text: 78 trainings) beside the compile report (one core),
-# then the others as lanes free up.
+# Lanes: the compile report (one core) first, then the experiments as lanes free up.
 rehearse: $(STAMP)
-	$(MAKE) -j$(QUICK_JOBS) mnist_svhn_text tables/rehearse/paper_programs.csv relational linear \
-		aux_label five_modalities PROFILE=rehearse \
+	$(MAKE) -j$(QUICK_JOBS) tables/rehearse/paper_programs.csv $(EXPERIMENTS) PROFILE=rehearse \
 		&& $(MAKE) scorecard PROFILE=rehearse \
 		&& $(PY) -m mmvae_nb.reporting.inventory --profile rehearse
 

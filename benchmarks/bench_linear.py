@@ -13,7 +13,7 @@ import argparse
 import jax
 import pandas as pd
 
-from mmvae_nb.sections.linear import LinearExperiment
+from mmvae_nb.experiments.linear.experiment import LinearExperiment
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 

@@ -32,9 +32,9 @@ import optax
 from flax import nnx
 
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS
+from mmvae_nb.experiments.mnist_svhn_text.experiment import make_mst_model
 from mmvae_nb.models.conv import STRIDED, TRANSPOSED
 from mmvae_nb.objectives.bounds import get_bound
-from mmvae_nb.sections.mnist_svhn_text import make_mst_model
 
 BATCH = 250
 
@@ -244,11 +244,12 @@ class Transpose:  # swaps the last two axes (channels-last <-> PyTorch's channel
 
 def streaming_table(steps: int, repeats: int) -> None:
     """The streaming trainer's epochs, host batches against data on the device (quick profile:
-    ``sections.config.MNIST_SVHN_TEXT["quick"]``), on random images of the quick data's sizes."""
+    ``EXPERIMENTS["mnist_svhn_text"].profiles["quick"]``), on random images of the quick data's
+    sizes."""
     from bench_streaming import epoch_seconds, loop_convolution_ms, report
 
     from mmvae_nb.data.mnist_svhn_text import MnistSvhnText, pair_indices
-    from mmvae_nb.sections.config import MNIST_SVHN_TEXT
+    from mmvae_nb.experiments.mnist_svhn_text.config import MNIST_SVHN_TEXT
 
     quick = MNIST_SVHN_TEXT["quick"]
     rng = np.random.default_rng(0)
@@ -269,8 +270,6 @@ def streaming_table(steps: int, repeats: int) -> None:
             full.subset(steps * config.batch_size),
             config,
             total_steps=config.epochs * (len(full) // config.batch_size),
-            final_learning_rate=quick.training.final_learning_rate,
-            warmup_steps=quick.training.warmup_steps,
             repeats=repeats,
         )
         report(f"\nMST {row}, ours, batch {config.batch_size}", seconds, steps)

@@ -27,9 +27,9 @@ from bench_mst import timed
 from flax import nnx
 
 from mmvae_nb.data.polymnist import NUM_MODALITIES
+from mmvae_nb.experiments.relational.config import RELATIONAL
+from mmvae_nb.experiments.relational.experiment import make_relational_model
 from mmvae_nb.models.polymnist_nets import NUM_PIXELS
-from mmvae_nb.sections.config import RELATIONAL
-from mmvae_nb.sections.relational import make_relational_model
 from mmvae_nb.training.step import loss_fn
 
 
@@ -55,7 +55,7 @@ def streaming_table(steps: int, repeats: int) -> None:
     from bench_streaming import epoch_seconds, report
 
     from mmvae_nb.data.polymnist import IMAGE_SHAPE, PolyMNIST
-    from mmvae_nb.sections.relational import ROWS
+    from mmvae_nb.experiments.relational.experiment import ROWS
 
     quick = RELATIONAL["quick"]
     training = quick.training
@@ -72,9 +72,6 @@ def streaming_table(steps: int, repeats: int) -> None:
             data,
             config,
             total_steps=config.epochs * (quick.data.train_size // config.batch_size),
-            final_learning_rate=training.final_learning_rate,
-            warmup_steps=training.warmup_steps,
-            kl_warmup_steps=training.kl_warmup_steps,
             repeats=repeats,
         )
         report(f"\n{row}, batch {config.batch_size}", seconds, steps)

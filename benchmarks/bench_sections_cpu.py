@@ -37,21 +37,12 @@ SETTINGS = {
 
 
 def _section(name: str, overrides: dict):
-    if name == "linear":
-        from mmvae_nb.sections.linear import LinearExperiment
+    """The quick profile's experiment ``name`` (its first setting) with ``overrides``."""
+    from mmvae_nb.experiments.registry import EXPERIMENTS
 
-        return LinearExperiment(profile="quick", overrides=overrides)
-    if name == "mnist_svhn_text":
-        from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
-
-        return MSTExperiment("quick", 0, overrides, progress=False)
-    if name == "relational":
-        from mmvae_nb.sections.relational import RelationalExperiment
-
-        return RelationalExperiment("quick", "vanilla", 0, overrides, progress=False)
-    from mmvae_nb.sections.identifiable import IdentifiableExperiment
-
-    return IdentifiableExperiment(name, "quick", 0, overrides)
+    entry = EXPERIMENTS[name]
+    setting = entry.settings(entry.config("quick"))[0]
+    return entry.build("quick", 0, setting, overrides=overrides)
 
 
 def measure(name: str) -> dict:

@@ -33,7 +33,7 @@ import numpy as np
 from flax import nnx
 
 from mmvae_nb.training import streamed_epochs
-from mmvae_nb.training.step import configured_step, cosine_adam
+from mmvae_nb.training.step import configured_step
 from mmvae_nb.training.streamed_epochs import DeviceEpochs, HostEpochs, Program
 from mmvae_nb.training.streaming import kl_annealing
 
@@ -82,9 +82,6 @@ def epoch_seconds(
     config,
     *,
     total_steps,
-    final_learning_rate,
-    warmup_steps=0,
-    kl_warmup_steps=0,
     repeats=3,
 ) -> dict[str, dict[str, float]]:
     """Per path: CPU and wall seconds per step (medians over ``repeats`` epochs of ``data``)
@@ -92,12 +89,12 @@ def epoch_seconds(
     spans ``total_steps`` (the profile's training, not these epochs)."""
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, params, consts = nnx.split(make_model(key_init), nnx.Param, ...)
-    optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
+    program = Program.of(graphdef, config, total_steps)
+    optimizer = program.optimizer()
     opt_state = optimizer.init(params)
-    program = Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps)
 
     def beta_at(t):
-        return config.beta * kl_annealing(t, kl_warmup_steps)
+        return config.beta * kl_annealing(t, config.optim.kl_warmup_steps)
 
     shared = (data, config.batch_size, program, consts, key_run, beta_at)
     step = configured_step(graphdef, config, optimizer)

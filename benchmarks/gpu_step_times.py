@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mmvae_nb.launch import Job
+from mmvae_nb.experiments.base import Run
+from mmvae_nb.jobs import Job
 from mmvae_nb.planning.programs import cost_class, paper_steps
 from mmvae_nb.planning.tables import STEP_TIMES
-from mmvae_nb.sections.section import Run
 from mmvae_nb.storage import PACKAGE_ROOT, atomic_write_text
 
 TABLES = PACKAGE_ROOT.parent / "tables" / "paper"

@@ -2,7 +2,7 @@
 
     python benchmarks/paper_cost.py
 
-For every training ``make reproduce`` launches (``launch.jobs`` at the paper profile), XLA's
+For every training ``make reproduce`` launches (``jobs.jobs`` at the paper profile), XLA's
 FLOP count of its optimisation step at the paper's shapes (``paper_programs.step_program``, one
 lowering per cost class, nothing trained) and its paper step count. CPU seconds per step come
 from ``benchmarks/results/paper_time.csv`` (``make bench-paper-time``: one core) where the cost
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmvae_nb.experiments.registry import EXPERIMENTS
 from mmvae_nb.hardware import COST_TABLE
-from mmvae_nb.launch import SECTIONS, jobs
+from mmvae_nb.jobs import jobs
 from mmvae_nb.paper_programs import step_program
 from mmvae_nb.planning.programs import cost_class, paper_steps
 
@@ -45,7 +46,7 @@ def class_flops(todo) -> dict[str, float]:
 
 
 def main() -> None:
-    todo = jobs(SECTIONS, "paper")
+    todo = jobs(list(EXPERIMENTS), "paper")
     flops = class_flops(todo)
     timed = pd.read_csv(TIMED).set_index("cost_class")["cpu_seconds_per_step"]
     table = pd.DataFrame(

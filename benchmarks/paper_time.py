@@ -2,7 +2,7 @@
 
     python benchmarks/paper_time.py [--sections linear aux_label ...] [--steps 100]
 
-For every training that ``make reproduce`` launches (``mmvae_nb.launch.jobs``: the notebooks'
+For every training that ``make reproduce`` launches (``mmvae_nb.jobs.jobs``: the notebooks'
 own grids at the paper profile), the number of Adam steps it takes at the paper's settings
 (epochs x full batches per epoch, as the trainers count them), and the seconds one such step
 takes here: each distinct cost class (section, setting, aggregation, prior, bound, private
@@ -34,9 +34,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmvae_nb.launch import SECTIONS, Job, jobs
+from mmvae_nb.experiments.base import Run
+from mmvae_nb.experiments.registry import EXPERIMENTS
+from mmvae_nb.jobs import Job, jobs
 from mmvae_nb.paper_programs import cost_class, paper_section, paper_steps
-from mmvae_nb.sections.section import Run
 
 RESULTS = Path(__file__).parent / "results" / "paper_time.csv"
 MST_STEPS = 20  # MNIST-SVHN-Text steps timed (the 6,000 stand-in triples hold 24 batches)
@@ -83,7 +84,9 @@ def _train(section, run: Run):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    parser.add_argument(
+        "--sections", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS)
+    )
     parser.add_argument("--steps", type=int, default=100, help="steps timed per cost class")
     parser.add_argument(
         "--report",

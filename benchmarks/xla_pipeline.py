@@ -43,8 +43,8 @@ class Compiles(logging.Handler):
             records.append(float(found.group(1)))
 jax.config.update("jax_log_compiles", True)
 logging.getLogger("jax").addHandler(Compiles())
-from mmvae_nb.sections.identifiable import IdentifiableExperiment
-from mmvae_nb.sections.section import run_grid
+from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment
+from mmvae_nb.experiments.base import run_grid
 section, aggregation, prior = sys.argv[1:4]
 experiment = IdentifiableExperiment(section, "quick")
 start = time.perf_counter()

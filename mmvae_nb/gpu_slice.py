@@ -10,10 +10,11 @@
    XLA's compiled memory (peak, temporaries) and the projected hours of the class's trainings
    (seconds per step x paper steps; evaluation not counted). A crash of a paper-shaped program
    shows up here in minutes instead of hours into a rented run.
-2. **Trainings.** With what is left of the budget, whole paper trainings in the order of
-   ``TRAIN_ORDER`` (five modalities: Tables 2, 8; the Table 7 rows not yet in
-   ``tables/paper/table07_aux_label_runs.csv``; linear: Tables 1, 5, 6), each started only when
-   its projected seconds (step 1's seconds per step x its paper steps, plus its section's last
+2. **Trainings.** With what is left of the budget, whole paper trainings, the experiments
+   cheapest first by the committed plan (``train_order``: auxiliary label, linear, five
+   modalities, ...; a training whose configuration its per-run CSV under ``tables/paper/``
+   already holds is skipped), each started only when its projected seconds (step 1's seconds
+   per step x its paper steps, plus its section's last
    evaluation time) fit in the budget left;
    each is trained, evaluated and appended to its per-run CSV under ``tables/paper/`` as it
    finishes, its measured seconds to ``benchmarks/results/paper_trainings_<device>.csv``.
@@ -33,19 +34,29 @@ from pathlib import Path
 import jax
 import pandas as pd
 
-from mmvae_nb.hardware import describe_devices
-from mmvae_nb.launch import SECTIONS, Job, jobs, section_object
+from mmvae_nb.experiments.registry import EXPERIMENTS
+from mmvae_nb.hardware import describe_devices, gpu_hours
+from mmvae_nb.jobs import Job, jobs, section_object
 from mmvae_nb.paper_programs import compile_report
 from mmvae_nb.planning.programs import cost_class, paper_steps
 from mmvae_nb.storage import atomic_write_text, project_root
 
-TRAIN_ORDER = ("five_modalities", "aux_label", "linear")
-# the per-run results of the trainings of phase 2, under tables/paper/
-RUN_FILES = {
-    "five_modalities": "table02_08_five_modalities_runs.csv",
-    "aux_label": "table07_aux_label_runs.csv",
-    "linear": "table01_05_06_linear_{setting}_runs.csv",
-}
+
+def train_order() -> list[str]:
+    """The experiments, cheapest first by the plan's projected H100 hours."""
+    return list(gpu_hours(list(EXPERIMENTS)).sort_values(kind="stable").index)
+
+
+def runs_file(section: str, setting: str = "") -> str:
+    """The per-run results file of ``section``'s trainings of phase 2 under tables/paper/:
+    ``table<numbers of its tables>_<name>[_<setting>]_runs.csv``."""
+    numbers = sorted(
+        {m for t in EXPERIMENTS[section].tables for m in re.findall(r"^table(\d\d)", t)}
+    )
+    setting = f"_{setting}" if setting else ""
+    return f"table{'_'.join(numbers)}_{section}{setting}_runs.csv"
+
+
 # the keys that say which configuration a per-run row belongs to
 RUN_KEYS = ("aggregation", "prior", "bound")
 # seconds assumed for a training's evaluation before one of its section has been measured
@@ -111,7 +122,7 @@ def train_sections(
     for section in sections:
         evaluation_seconds = FIRST_EVALUATION_SECONDS
         for job in jobs([section], profile):
-            path = tables / RUN_FILES[section].format(setting=job.setting)
+            path = tables / runs_file(section, job.setting)
             if path not in runs:
                 runs[path] = pd.read_csv(path) if path.exists() else pd.DataFrame()
             run = job.run
@@ -153,8 +164,9 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--programs-share", type=float, default=0.6, help="of the budget for phase 1"
     )
-    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
-    parser.add_argument("--train", nargs="*", default=list(TRAIN_ORDER), choices=SECTIONS)
+    experiments = list(EXPERIMENTS)
+    parser.add_argument("--sections", nargs="+", default=experiments, choices=experiments)
+    parser.add_argument("--train", nargs="*", default=train_order(), choices=experiments)
     parser.add_argument("--out", default=str(project_root()), help="project root to write in")
     args = parser.parse_args(argv)
     start = time.monotonic()

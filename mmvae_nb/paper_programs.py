@@ -1,7 +1,7 @@
 """The paper profile's trainings as programs: what each costs, compiled and run on this device
 (issue 37), without its data or its hours.
 
-For every training ``make reproduce`` launches (``launch.jobs``), ``step_program(job)`` builds
+For every training ``make reproduce`` launches (``jobs.jobs``), ``step_program(job)`` builds
 the job's section at the paper profile with only its data counts cut (``CAPTURE_OVERRIDES``:
 MNIST-SVHN-Text on the offline stand-in, a few hundred tuples) and captures the optimisation
 step its trainer would run (``training.programs``): the paper's widths, batch size, replicas,
@@ -29,7 +29,7 @@ from pathlib import Path
 import jax
 import pandas as pd
 
-from mmvae_nb.launch import Job
+from mmvae_nb.jobs import Job
 from mmvae_nb.planning.programs import cost_class, paper_steps
 from mmvae_nb.training.programs import StepProgram, capture_training
 
@@ -51,18 +51,18 @@ def paper_section(section: str, setting: str = "", overrides: dict | None = None
     """The section object of the paper profile with ``overrides``."""
     overrides = overrides or {}
     if section == "linear":
-        from mmvae_nb.sections.linear import LinearExperiment
+        from mmvae_nb.experiments.linear.experiment import LinearExperiment
 
         return LinearExperiment(profile="paper", sparse=setting != "dense", overrides=overrides)
     if section == "mnist_svhn_text":
-        from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
+        from mmvae_nb.experiments.mnist_svhn_text.experiment import MSTExperiment
 
         return MSTExperiment("paper", 0, overrides, progress=False)
     if section == "relational":
-        from mmvae_nb.sections.relational import RelationalExperiment
+        from mmvae_nb.experiments.relational.experiment import RelationalExperiment
 
         return RelationalExperiment("paper", setting, 0, overrides, progress=False)
-    from mmvae_nb.sections.identifiable import IdentifiableExperiment
+    from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment
 
     return IdentifiableExperiment(section, "paper", 0, overrides)
 
@@ -128,11 +128,13 @@ def compile_report(
 
 def main(argv=None) -> None:
     """``python -m mmvae_nb.paper_programs --out tables/rehearse/paper_programs.csv``."""
+    from mmvae_nb.experiments.registry import EXPERIMENTS
     from mmvae_nb.hardware import describe_devices
-    from mmvae_nb.launch import SECTIONS, jobs
+    from mmvae_nb.jobs import jobs
 
     parser = argparse.ArgumentParser(description=compile_report.__doc__.splitlines()[0])
-    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    experiments = list(EXPERIMENTS)
+    parser.add_argument("--sections", nargs="+", default=experiments, choices=experiments)
     parser.add_argument("--out", required=True, help="CSV to write")
     args = parser.parse_args(argv)
     print(describe_devices(), flush=True)

@@ -8,6 +8,7 @@ from flax import nnx
 
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.training import trainer
+from mmvae_nb.training.optim import OptimConfig
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 CONFIG = TrainConfig(epochs=6, batch_size=10, epochs_per_call=1)
@@ -129,14 +130,14 @@ def test_a_killed_streaming_training_resumes_at_its_last_epoch(tmp_path):
     def make(key):
         return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(8,))
 
-    config = TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2)
+    cosine = OptimConfig(learning_rate=1e-2, schedule="cosine", final_learning_rate=1e-3)
+    config = TrainConfig(epochs=4, batch_size=8, optim=cosine)
 
     def run(data, cache, seconds):
         return train_streaming(
             make,
             data,
             config,
-            final_learning_rate=1e-3,
             cache_key="k",
             cache_dir=cache,
             progress=False,
@@ -171,7 +172,7 @@ def test_model_selection_returns_the_epoch_with_the_lowest_value_and_survives_a_
     def make(key):
         return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(8,))
 
-    config = TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2)
+    config = TrainConfig(epochs=4, batch_size=8, optim=OptimConfig(learning_rate=1e-2))
 
     def run(data, cache, selector, seconds=None):
         return train_streaming(
@@ -217,11 +218,11 @@ def test_kl_annealing_scales_the_kl_weight_and_a_resumed_run_continues_its_sched
         return mlp_vae((3, 4), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(8,))
 
     def run(beta, warmup, cache=None, data=None, seconds=None):
+        optim = OptimConfig(learning_rate=1e-2, kl_warmup_steps=warmup)
         return train_streaming(
             make,
             data or _Stream(),
-            TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2, beta=beta),
-            kl_warmup_steps=warmup,
+            TrainConfig(epochs=4, batch_size=8, beta=beta, optim=optim),
             cache_key="k" if cache else None,
             cache_dir=cache,
             progress=False,

@@ -10,35 +10,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmvae_nb.reporting.tables import KEY_COLUMNS
-from mmvae_nb.sections import (
-    conclusion_claims,
-    identifiable_claims,
-    linear_claims,
-    mnist_svhn_text_claims,
-    relational_claims,
-)
-from mmvae_nb.sections.claims import (
-    ALL,
+from mmvae_nb.experiments import conclusion as conclusion_claims
+from mmvae_nb.experiments.checks import (
     CONSISTENT,
     HELD,
-    MOST,
     NO_SPREAD,
     NOT_HELD,
     NOT_MEASURED,
     PAPER_WORDS,
     BestOf,
     Better,
-    Claim,
     NoUniformWinner,
     SmallerRange,
     aggregations,
+    judge,
+)
+from mmvae_nb.experiments.claims import (
+    ALL,
+    MOST,
+    Claim,
     agreement,
     evaluate,
     evaluate_checks,
     evaluate_claims,
-    judge,
 )
+from mmvae_nb.experiments.identifiable import claims as identifiable_claims
+from mmvae_nb.experiments.linear import claims as linear_claims
+from mmvae_nb.experiments.mnist_svhn_text import claims as mnist_svhn_text_claims
+from mmvae_nb.experiments.relational import claims as relational_claims
+from mmvae_nb.reporting.tables import KEY_COLUMNS
 
 REGISTRIES = [linear_claims, identifiable_claims, mnist_svhn_text_claims, conclusion_claims]
 

@@ -14,7 +14,7 @@ from mmvae_nb.evaluation.classifiers import (
     predict,
     train_classifier,
 )
-from mmvae_nb.sections.config import MNIST_SVHN_TEXT
+from mmvae_nb.experiments.mnist_svhn_text.config import MNIST_SVHN_TEXT
 
 SMOKE_DATA = MNIST_SVHN_TEXT["smoke"].data  # 6,000 training and 500 test triples
 

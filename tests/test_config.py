@@ -5,17 +5,13 @@ import dataclasses
 
 import pytest
 
-from mmvae_nb.sections.config import (
-    AUX_LABEL,
-    FIVE_MODALITIES,
-    LINEAR,
-    MNIST_SVHN_TEXT,
-    PROFILES,
-    profile_config,
-)
-from mmvae_nb.sections.identifiable import IdentifiableExperiment
-from mmvae_nb.sections.linear import LinearExperiment
-from mmvae_nb.sections.mnist_svhn_text import MSTExperiment
+from mmvae_nb.experiments.configs import PROFILES, profile_config
+from mmvae_nb.experiments.identifiable.config import AUX_LABEL, FIVE_MODALITIES
+from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment
+from mmvae_nb.experiments.linear.config import LINEAR
+from mmvae_nb.experiments.linear.experiment import LinearExperiment
+from mmvae_nb.experiments.mnist_svhn_text.config import MNIST_SVHN_TEXT
+from mmvae_nb.experiments.mnist_svhn_text.experiment import MSTExperiment
 from mmvae_nb.training.trainer import TrainConfig
 
 SECTIONS = [LINEAR, AUX_LABEL, FIVE_MODALITIES, MNIST_SVHN_TEXT]

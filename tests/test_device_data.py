@@ -15,6 +15,7 @@ from mmvae_nb.data.mnist_svhn_text import MnistSvhnText, pair_indices
 from mmvae_nb.data.polymnist import PolyMNIST
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.training import placement, streamed_epochs
+from mmvae_nb.training.optim import OptimConfig
 from mmvae_nb.training.streaming import train_streaming
 from mmvae_nb.training.trainer import TrainConfig
 
@@ -59,6 +60,10 @@ def test_device_batches_are_the_host_batches_bit_for_bit(make):
             np.testing.assert_array_equal(np.asarray(device[m][step]), x)
 
 
+# the streaming trainings' schedule: App. P's cosine decay, at tiny scale
+COSINE = OptimConfig(learning_rate=1e-2, schedule="cosine", final_learning_rate=1e-3)
+
+
 def _tiny(key):
     return mlp_vae((784, 3072, 568), 2, "PoE", rngs=nnx.Rngs(key), encoder_hidden=(4,))
 
@@ -94,9 +99,7 @@ def _train(data, on_device, cache=None, kill_at=None, epochs_done=0, description
     trained = train_streaming(
         _tiny,
         _watched(data, calls, kill_at),
-        TrainConfig(epochs=4, batch_size=16, learning_rate=1e-2),
-        final_learning_rate=1e-3,
-        kl_warmup_steps=6,
+        TrainConfig(epochs=4, batch_size=16, optim=dataclasses.replace(COSINE, kl_warmup_steps=6)),
         cache_key="k" if cache else None,
         cache_dir=cache,
         progress=False,
@@ -175,9 +178,7 @@ def test_one_compiled_program_per_configuration_whatever_the_seed_and_beta():
     data = _mst()
     _train(data, True)
     compiled = streamed_epochs._device_steps._cache_size()
-    config = TrainConfig(epochs=4, batch_size=16, learning_rate=1e-2, seed=1, beta=0.5)
-    run = train_streaming(
-        _tiny, data, config, final_learning_rate=1e-3, progress=False, data_on_device=True
-    )
+    config = TrainConfig(epochs=4, batch_size=16, seed=1, beta=0.5, optim=COSINE)
+    run = train_streaming(_tiny, data, config, progress=False, data_on_device=True)
     assert np.all(np.isfinite(run.loss_history))
     assert streamed_epochs._device_steps._cache_size() == compiled

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from flax import nnx
 
+from mmvae_nb.experiments.base import Run, diverged_runs
+from mmvae_nb.experiments.linear.experiment import TABLES, LinearExperiment
+from mmvae_nb.experiments.table_specs import summarise
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.reporting.layout import _ours
 from mmvae_nb.reporting.tables import output_dir, publish_divergences
-from mmvae_nb.sections.linear import TABLES, LinearExperiment
-from mmvae_nb.sections.section import Run, diverged_runs
-from mmvae_nb.sections.table_specs import summarise
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 CONFIG = TrainConfig(epochs=3, batch_size=10, epochs_per_call=1)

@@ -165,7 +165,7 @@ def test_the_checker_finds_a_missing_file_a_missing_name_and_a_missing_link(tmp_
         "`mmvae_nb/objectives/bounds.py::masked_bound`, `::no_such_function`\n"
         "`objectives/no_such_file.py` and [a link](no_such_page.md)\n"
         "```\n`mmvae_nb/in_a_code_block.py`\n```\n"
-        "`tables/quick/anything.md`, `sections/*_claims.py`, `make quick`\n"
+        "`tables/quick/anything.md`, `experiments/*/claims.py`, `make quick`\n"
     )
     assert [(where, token) for where, token, _ in _problems(document)] == [
         ("doc.md:1", "::no_such_function"),

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmvae_nb.sections import identifiable_figures, linear_figures, mnist_svhn_text_figures
-from mmvae_nb.sections.figure_specs import FigureSpec, draw, figure_data
+from mmvae_nb.experiments.figure_specs import FigureSpec, draw, figure_data
+from mmvae_nb.experiments.identifiable import figures as identifiable_figures
+from mmvae_nb.experiments.linear import figures as linear_figures
+from mmvae_nb.experiments.mnist_svhn_text import figures as mnist_svhn_text_figures
 
 
 def _wide_runs():

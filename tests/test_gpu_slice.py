@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mmvae_nb import gpu_slice
-from mmvae_nb.launch import jobs
+from mmvae_nb.jobs import jobs
 from mmvae_nb.planning.programs import cost_class
 
 
@@ -56,7 +56,7 @@ def test_trainings_that_fit_are_trained_evaluated_and_written_once(cache):
 
     records = train()
     assert list(records["job"]) == [job.label for job in smoke]
-    runs = pd.read_csv(tables / gpu_slice.RUN_FILES["aux_label"])
+    runs = pd.read_csv(tables / gpu_slice.runs_file("aux_label"))
     assert set(runs["bound"]) == {job.run.bound for job in smoke}
     assert {"llh", "mcc", "train_seconds"} <= set(runs.columns)
     assert len(pd.read_csv(timings)) == 2

@@ -3,7 +3,8 @@
 import pytest
 
 from mmvae_nb import hardware, launch
-from mmvae_nb.sections.config import PROFILES
+from mmvae_nb.experiments.configs import PROFILES
+from mmvae_nb.experiments.registry import EXPERIMENTS
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ def test_the_paper_profile_stops_on_a_cpu_with_the_projected_hours(strict):
 
 def test_every_section_is_projected_and_relational_from_its_flops():
     table = hardware.cost_table()
-    assert set(table["section"]) == set(launch.SECTIONS)
-    assert len(table) == len(launch.jobs(launch.SECTIONS, "paper"))
+    assert set(table["section"]) == set(EXPERIMENTS)
+    assert len(table) == len(launch.jobs(list(EXPERIMENTS), "paper"))
     relational = table[table["section"] == "relational"]
     assert (relational["seconds_source"] != "timed").all()
     assert (relational["flops_per_step"] > 0).all()
@@ -38,7 +39,7 @@ def test_every_section_is_projected_and_relational_from_its_flops():
 
 @pytest.mark.parametrize("profile", [p for p in PROFILES if p != "paper"])
 def test_other_profiles_run_on_a_cpu(strict, profile):
-    hardware.check_devices(profile, list(launch.SECTIONS), echo=lambda _: None)
+    hardware.check_devices(profile, list(EXPERIMENTS), echo=lambda _: None)
 
 
 def test_allow_cpu_goes_on_with_a_warning(monkeypatch):

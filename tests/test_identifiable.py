@@ -16,14 +16,18 @@ from mmvae_nb.data.identifiable import (
     sample_five_modalities,
 )
 from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
+from mmvae_nb.experiments.base import run_grid
+from mmvae_nb.experiments.checks import STATUSES
+from mmvae_nb.experiments.identifiable.claims import claims
+from mmvae_nb.experiments.identifiable.experiment import (
+    ROWS,
+    IdentifiableExperiment,
+    section_tables,
+)
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.models.decoders import MLPDecoder
 from mmvae_nb.objectives.bounds import masked_bound, mixture_bound
-from mmvae_nb.sections.claims import STATUSES
-from mmvae_nb.sections.identifiable import ROWS, IdentifiableExperiment, section_tables
-from mmvae_nb.sections.identifiable_claims import claims
-from mmvae_nb.sections.section import run_grid
 
 
 def test_label_model_has_uniform_labels_and_a_one_hot_label_modality():

@@ -78,7 +78,7 @@ def test_features_come_from_the_supplied_weights(random_weights):
 
 
 def test_the_relational_section_refuses_missing_weights_before_training(tmp_path):
-    from mmvae_nb.sections.relational import RelationalExperiment
+    from mmvae_nb.experiments.relational.experiment import RelationalExperiment
 
     with pytest.raises(FileNotFoundError, match=WEIGHTS_FILE):
         RelationalExperiment("smoke", inception_weights=str(tmp_path / "absent.pth"))
@@ -90,8 +90,8 @@ def test_the_relational_section_adds_the_seed_fid_cells(random_weights, tmp_path
     keys are a cell of the vendored seed table (so the table and the scorecard join them)."""
     from flax import nnx
 
+    from mmvae_nb.experiments.relational import experiment as relational
     from mmvae_nb.reference import paper_table
-    from mmvae_nb.sections import relational
 
     monkeypatch.setenv("MMVAE_NB_CACHE", str(tmp_path))
     path, _ = random_weights

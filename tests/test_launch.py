@@ -3,9 +3,10 @@ executor and submitit's local executor; records of done and failed jobs."""
 
 import pytest
 
+from mmvae_nb import jobs as launch_jobs
 from mmvae_nb import launch
-from mmvae_nb.sections.identifiable import IdentifiableExperiment
-from mmvae_nb.sections.section import Run
+from mmvae_nb.experiments.base import Run
+from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def test_jobs_are_the_notebooks_grids():
     assert len({job.id for job in linear}) == len({job.label for job in linear}) == len(linear)
     aux = launch.jobs(["aux_label"], "smoke")
     assert [job.run for job in aux] == IdentifiableExperiment("aux_label", "smoke").grid()
-    with pytest.raises(ValueError, match="unknown sections"):
+    with pytest.raises(ValueError, match="unknown experiments"):
         launch.jobs(["audio"], "smoke")
 
 
@@ -56,7 +57,7 @@ def test_unknown_executor_is_refused_before_any_training(cache):
 def test_a_program_of_several_jobs_trains_once_and_fills_each_jobs_entry(cache, monkeypatch):
     """Linear's dense and sparse trainings of one configuration are one program: trained
     together in one call, each then found in the cache by the notebook's own section."""
-    from mmvae_nb.sections.linear import LinearExperiment
+    from mmvae_nb.experiments.linear.experiment import LinearExperiment
     from mmvae_nb.training import trainer
 
     programs = launch.programs_of(launch.jobs(["linear"], "smoke"))
@@ -64,13 +65,13 @@ def test_a_program_of_several_jobs_trains_once_and_fills_each_jobs_entry(cache, 
     program = next(p for p in programs if len(p.jobs) == 2)
     assert {job.setting for job in program.jobs} == {"dense", "sparse"}
     calls = []
-    original = launch.TRAIN_TOGETHER[trainer.ReplicaTraining]
+    original = launch_jobs.TRAIN_TOGETHER[trainer.ReplicaTraining]
 
     def spy(trainings):
         calls.append(len(trainings))
         return original(trainings)
 
-    monkeypatch.setitem(launch.TRAIN_TOGETHER, trainer.ReplicaTraining, spy)
+    monkeypatch.setitem(launch_jobs.TRAIN_TOGETHER, trainer.ReplicaTraining, spy)
     records = launch.run_local(list(program.jobs), launch.LaunchOptions())
     assert [r["status"] for r in records] == ["done", "done"] and calls == [2]
     # the jobs' own calls found the group's results

@@ -12,8 +12,9 @@ import time
 
 import pytest
 
+from mmvae_nb import jobs as launch_jobs
 from mmvae_nb import launch
-from mmvae_nb.sections.section import Run
+from mmvae_nb.experiments.base import Run
 
 JOB = launch.Job("aux_label", "smoke", Run("PoE", "ours"))
 
@@ -26,7 +27,7 @@ def cache(tmp_path, monkeypatch):
 
 def _running(started=None, **fields):
     started = time.time() if started is None else started
-    return launch._record(JOB, status="running", started=started, **fields)
+    return launch_jobs.write_record(JOB, status="running", started=started, **fields)
 
 
 def _dead_pid() -> int:
@@ -41,7 +42,7 @@ def test_a_running_record_is_stale_once_its_process_or_heartbeat_is_gone(cache):
     assert list(launch.status("smoke")["status"]) == ["running"]
     _running(heartbeat=time.time(), pid=_dead_pid(), host=host)  # killed with -9
     assert list(launch.status("smoke")["status"]) == ["stale"]
-    old = time.time() - 2 * launch.STALE_AFTER_SECONDS  # a node lost: no heartbeat
+    old = time.time() - 2 * launch_jobs.STALE_AFTER_SECONDS  # a node lost: no heartbeat
     _running(heartbeat=old, pid=1, host="another-node")
     assert list(launch.status("smoke")["status"]) == ["stale"]
     _running(started=old)  # a record without heartbeat or PID, as written before them
@@ -49,9 +50,9 @@ def test_a_running_record_is_stale_once_its_process_or_heartbeat_is_gone(cache):
 
 
 def test_the_heartbeat_rewrites_the_record_while_the_job_runs(cache, monkeypatch):
-    monkeypatch.setattr(launch, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(launch_jobs, "HEARTBEAT_SECONDS", 0.05)
     path = launch.record_dir("smoke") / f"{JOB.id}.json"
-    with launch._Heartbeat(JOB, time.time()):
+    with launch_jobs.Heartbeat(JOB, time.time()):
         first = json.loads(path.read_text())
         time.sleep(0.3)
         later = json.loads(path.read_text())

@@ -2,12 +2,12 @@
 and no module imports a layer above its own.
 
 Layers, bottom to top: xla_flags < storage < writable < hardware < data < models < objectives <
-training < evaluation < teaching (the notebooks' idea pictures) < sections < reporting <
-planning (the paper's trainings as programs and their cost) < workers < launch (the launcher
-enumerates the sections' trainings) < paper_programs < gpu_slice. A module may import its own
-layer and those below. ``mmvae_nb/__init__.py``, ``reference/`` and ``datasets/`` are outside
-the order (no rule either way). Every import counts: module level, inside functions, under
-``if TYPE_CHECKING``; absolute and relative.
+training < evaluation < teaching (the notebooks' idea pictures) < experiments < reporting <
+planning (the paper's trainings as programs and their cost) < workers < jobs (the experiments'
+trainings as jobs, and their records) < launch < paper_programs < gpu_slice < cli. A module may
+import its own layer and those below. ``mmvae_nb/__init__.py``, ``__main__.py``, ``reference/``
+and ``datasets/`` are outside the order (no rule either way). Every import counts: module level,
+inside functions, under ``if TYPE_CHECKING``; absolute and relative.
 (The implicit import of a module's parent packages is not an edge: Python runs a package's
 ``__init__`` first, so ``a/__init__`` importing ``a.b``, which imports ``a.c``, is no cycle.)
 """
@@ -33,15 +33,18 @@ LAYERS = (
     "training",
     "evaluation",
     "teaching",
-    "sections",
+    "experiments",
     "reporting",
     "planning",
     "workers",
+    "jobs",
     "launch",
     "paper_programs",
     "gpu_slice",
+    "cli",
 )
-OUTSIDE = ("reference", "datasets")  # besides the package's own __init__
+# besides the package's own __init__ (its exports load lazily) and __main__ (runs ``cli``)
+OUTSIDE = ("reference", "datasets", "__main__")
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def imports_of(module: str, path: Path, modules, root: Path = ROOT.parent) -> li
 
 
 def namespace_packages() -> set[str]:
-    """Folders of modules without an ``__init__.py`` (``from mmvae_nb import sections``)."""
+    """Folders of modules without an ``__init__.py`` (``from mmvae_nb import experiments``)."""
     return {
         ".".join(d.relative_to(ROOT.parent).parts)
         for d in ROOT.rglob("*")

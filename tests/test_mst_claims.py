@@ -4,10 +4,10 @@ import itertools
 
 import pandas as pd
 
+from mmvae_nb.experiments.mnist_svhn_text.claims import claims, sources
+from mmvae_nb.experiments.mnist_svhn_text.experiment import SHARED_ROWS, TABLES
+from mmvae_nb.experiments.table_specs import summarise
 from mmvae_nb.reporting.tables import KEY_COLUMNS
-from mmvae_nb.sections.mnist_svhn_text import SHARED_ROWS, TABLES
-from mmvae_nb.sections.mnist_svhn_text_claims import claims, sources
-from mmvae_nb.sections.table_specs import summarise
 
 INPUTS = ("M", "S", "T", "M+S", "M+T", "S+T")
 RATE_DISTORTION = ("full_reconstruction", "cross_reconstruction", "full_rate", "cross_rate")

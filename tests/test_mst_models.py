@@ -9,9 +9,14 @@ import pytest
 from flax import nnx
 
 from mmvae_nb.data.mnist_svhn_text import MODALITY_DIMS
+from mmvae_nb.experiments.mnist_svhn_text.experiment import (
+    PRIVATE_ROWS,
+    SHARED_ROWS,
+    make_mst_model,
+)
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import get_bound
-from mmvae_nb.sections.mnist_svhn_text import PRIVATE_ROWS, SHARED_ROWS, make_mst_model
+from mmvae_nb.training.optim import OptimConfig
 from mmvae_nb.training.streaming import train_streaming
 from mmvae_nb.training.trainer import TrainConfig
 
@@ -98,12 +103,12 @@ def test_streaming_trainer_learns_caches_and_checks_its_arguments(tmp_path):
     def make(key):
         return mlp_vae([3, 4], 2, "PoE", rngs=nnx.Rngs(key), noise_std=0.1)
 
-    config = TrainConfig(epochs=30, batch_size=64, learning_rate=1e-2)
+    cosine = OptimConfig(learning_rate=1e-2, schedule="cosine", final_learning_rate=1e-3)
+    config = TrainConfig(epochs=30, batch_size=64, optim=cosine)
     run = train_streaming(
         make,
         _Pairs(),
         config,
-        final_learning_rate=1e-3,
         cache_key="k",
         cache_dir=tmp_path,
         progress=False,

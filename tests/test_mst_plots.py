@@ -4,7 +4,7 @@ import matplotlib
 import numpy as np
 
 from mmvae_nb.data.mnist_svhn_text import load_mnist_svhn_text, load_svhn
-from mmvae_nb.sections.mnist_svhn_text_figures import (
+from mmvae_nb.experiments.mnist_svhn_text.figures import (
     plot_conditional_generation,
     plot_standin_vs_real,
     plot_triples,
@@ -32,7 +32,7 @@ def test_data_and_generation_figures(tmp_path):
 
 
 def test_cross_generation_figure_has_a_row_per_model(tmp_path):
-    from mmvae_nb.sections.mnist_svhn_text_figures import plot_cross_generation
+    from mmvae_nb.experiments.mnist_svhn_text.figures import plot_cross_generation
 
     data = load_mnist_svhn_text("test", svhn_size=60, dups=1, cache_dir=tmp_path)
 

@@ -21,7 +21,7 @@ SMOKE_GRIDS = {
         "equivariant_aggregations": ["SumPooling (equivariant)"],
         "bounds": ["ours"],
     },
-    "02_auxiliary_label": {"rows": [["PoE", "standard"], ["SumPoolingMixture", "gmm"]]},
+    "02_aux_label": {"rows": [["PoE", "standard"], ["SumPoolingMixture", "gmm"]]},
     "03_five_modalities": {
         "rows": [["PoE", "standard"], ["SelfAttention", "gmm"]],
         "bounds": ["ours"],
@@ -147,7 +147,7 @@ COMMAND_LINE = {
         "aggregations": ('["PoE", "SumPooling"]', ("PoE", "SumPooling")),
         "bounds": ("ours", ("ours",)),
     },
-    "02_auxiliary_label": {
+    "02_aux_label": {
         "rows": (
             "[[PoE, standard], [SumPooling, gmm]]",
             (("PoE", "standard"), ("SumPooling", "gmm")),

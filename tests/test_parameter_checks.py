@@ -11,7 +11,7 @@ import nbformat
 import papermill
 import pytest
 
-from mmvae_nb.sections.parameters import check_injected_parameters, output_profile
+from mmvae_nb.experiments.parameters import check_injected_parameters, output_profile
 
 DECLARED = "\n".join(
     [

@@ -1,4 +1,4 @@
-"""List-valued notebook parameters as papermill passes them (mmvae_nb.sections.parameters)."""
+"""List-valued notebook parameters as papermill passes them (mmvae_nb.experiments.parameters)."""
 
 import ast
 import sys
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mmvae_nb.sections import parameters
-from mmvae_nb.sections.parameters import as_name_list, as_name_pairs, as_number_list
+from mmvae_nb.experiments import parameters
+from mmvae_nb.experiments.parameters import as_name_list, as_name_pairs, as_number_list
 
 NAMES = ("PoE", "MoE", "SumPooling", "SelfAttention")
 PRIORS = ("standard", "gmm")

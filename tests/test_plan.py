@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from mmvae_nb import hardware, launch
+from mmvae_nb.experiments.registry import EXPERIMENTS
 from mmvae_nb.planning import packing, plan
 from mmvae_nb.planning.cost import KINDS, Constant, CostModel, default_model
 from mmvae_nb.planning.programs import cost_class, program_key
@@ -15,7 +16,7 @@ from mmvae_nb.training.programs import StepProgram
 
 @pytest.fixture(scope="module")
 def todo():
-    return launch.jobs(launch.SECTIONS, "paper")
+    return launch.jobs(list(EXPERIMENTS), "paper")
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +27,13 @@ def programs(todo):
 def test_programs_group_a_cost_class_and_mst_repetitions(todo, programs):
     table, _ = programs
     mst = [job for job in todo if job.section == "mnist_svhn_text"]
-    repetitions = {job.repetition for job in mst}
+    repetitions = {job.run.repetition for job in mst}
     assert len(repetitions) > 1
     assert len({program_key(job) for job in mst}) == len(repetitions) * len(
         {cost_class(job) for job in mst}
     )
     poe_plus = [job for job in mst if cost_class(job) == "mnist_svhn_text/PoE+/standard/ours"]
-    betas = {job.run.beta for job in poe_plus if job.repetition == 0}
+    betas = {job.run.beta for job in poe_plus if job.run.repetition == 0}
     assert len(betas) == 3 and len({program_key(j) for j in poe_plus}) == len(repetitions)
     linear = [job for job in todo if job.section == "linear"]
     assert len({program_key(job) for job in linear}) == len({cost_class(job) for job in linear})
@@ -45,7 +46,7 @@ def test_programs_group_a_cost_class_and_mst_repetitions(todo, programs):
 def test_every_section_is_planned_and_the_total_is_the_sum(programs):
     table, per_device = programs
     summary = plan.sections(table)
-    assert list(summary["section"]) == [*launch.SECTIONS, "total"]
+    assert list(summary["section"]) == [*EXPERIMENTS, "total"]
     rows, total = summary.iloc[:-1], summary.iloc[-1]
     for column in plan.SUMMED:
         assert total[column] == pytest.approx(rows[column].sum())

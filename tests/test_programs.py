@@ -5,8 +5,8 @@ import jax
 import numpy as np
 import pytest
 
-from mmvae_nb.sections.identifiable import IdentifiableExperiment
-from mmvae_nb.sections.section import Run
+from mmvae_nb.experiments.base import Run
+from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment
 from mmvae_nb.training.programs import (
     ProgramCaptured,
     capture_step_programs,
@@ -41,7 +41,7 @@ def test_a_replica_training_offers_its_step_and_trains_nothing(cache):
 
 
 def test_a_streaming_training_offers_its_step(cache):
-    from mmvae_nb.sections.relational import RelationalExperiment
+    from mmvae_nb.experiments.relational.experiment import RelationalExperiment
 
     experiment = RelationalExperiment("smoke", "vanilla", progress=False)
     run = experiment.grid()[0]

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mmvae_nb.experiments.checks import CONSISTENT, HELD, NO_SPREAD, NOT_HELD, NOT_MEASURED, Reaches
+from mmvae_nb.experiments.configs import PROFILES
+from mmvae_nb.experiments.relational import claims as relational_claims
+from mmvae_nb.experiments.relational import experiment as relational
+from mmvae_nb.experiments.relational.config import RELATIONAL
+from mmvae_nb.experiments.relational.experiment import RelationalExperiment
 from mmvae_nb.launch import jobs
 from mmvae_nb.reference import paper_table
-from mmvae_nb.sections import relational, relational_claims
-from mmvae_nb.sections.claims import CONSISTENT, HELD, NO_SPREAD, NOT_HELD, NOT_MEASURED, Reaches
-from mmvae_nb.sections.config import PROFILES, RELATIONAL
-from mmvae_nb.sections.relational import RelationalExperiment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "paper_tables"
 

@@ -53,9 +53,10 @@ def test_two_smoke_runs_of_a_section_write_byte_identical_tables_and_figures(tmp
     """The linear section's pipeline (train from scratch, evaluate, summarise, write the table
     and the rate/distortion figure) twice with the same seed, each into a fresh output root and
     results cache: the CSV, its Markdown rendering and the figures agree byte for byte."""
-    from mmvae_nb.sections import linear, linear_figures
-    from mmvae_nb.sections.section import run_grid
-    from mmvae_nb.sections.table_specs import summarise
+    from mmvae_nb.experiments.base import run_grid
+    from mmvae_nb.experiments.linear import experiment as linear
+    from mmvae_nb.experiments.linear import figures as linear_figures
+    from mmvae_nb.experiments.table_specs import summarise
 
     def run(name):
         root = tmp_path / name

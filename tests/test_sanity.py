@@ -3,7 +3,7 @@ above the LLH, coherence that does not depend on the inputs."""
 
 import pandas as pd
 
-from mmvae_nb.sections.sanity import FAILED, NOT_MEASURED, OK, sanity_checks
+from mmvae_nb.experiments.sanity import FAILED, NOT_MEASURED, OK, sanity_checks
 
 
 def _cells(rows, **fixed):

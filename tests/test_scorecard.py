@@ -50,13 +50,11 @@ def test_a_cell_the_paper_does_not_print_has_no_verdict():
 
 
 def test_the_scorecard_reads_the_sections_claim_registries():
-    from mmvae_nb.sections import (
-        conclusion_claims,
-        identifiable_claims,
-        linear_claims,
-        mnist_svhn_text_claims,
-        relational_claims,
-    )
+    from mmvae_nb.experiments import conclusion as conclusion_claims
+    from mmvae_nb.experiments.identifiable import claims as identifiable_claims
+    from mmvae_nb.experiments.linear import claims as linear_claims
+    from mmvae_nb.experiments.mnist_svhn_text import claims as mnist_svhn_text_claims
+    from mmvae_nb.experiments.relational import claims as relational_claims
 
     claims = scorecard.paper_claims()
     assert claims == [

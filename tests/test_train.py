@@ -7,9 +7,9 @@ import pytest
 from flax import nnx
 
 from mmvae_nb.evaluation.likelihood import linear_gaussian_log_likelihood
+from mmvae_nb.experiments.base import Run
+from mmvae_nb.experiments.linear.experiment import LinearExperiment
 from mmvae_nb.models.builders import mlp_vae
-from mmvae_nb.sections.linear import LinearExperiment
-from mmvae_nb.sections.section import Run
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
 TINY = dict(

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from test_train import TINY
 
-from mmvae_nb.sections.linear import LinearExperiment
+from mmvae_nb.experiments.linear.experiment import LinearExperiment
 from mmvae_nb.training.collection import collected_training
+from mmvae_nb.training.optim import OptimConfig
 from mmvae_nb.training.trainer import TrainConfig, train_replicas, train_together
 
 
@@ -113,13 +114,12 @@ def test_streaming_beta_rows_together_equal_their_separate_trainings(tmp_path):
     data = _mst()
 
     def call(beta):
-        config = TrainConfig(bound="ours", beta=beta, epochs=3, batch_size=16, seed=4)
+        optim = OptimConfig(schedule="cosine", final_learning_rate=5e-4, kl_warmup_steps=5)
+        config = TrainConfig(bound="ours", beta=beta, epochs=3, batch_size=16, seed=4, optim=optim)
         return lambda **more: train_streaming(
             _tiny,
             data,
             config,
-            final_learning_rate=5e-4,
-            kl_warmup_steps=5,
             cache_key=f"beta={beta}",
             cache_dir=tmp_path,
             progress=False,

@@ -9,7 +9,8 @@ from flax import nnx
 
 from mmvae_nb.models.builders import mlp_vae
 from mmvae_nb.objectives.bounds import get_bound
-from mmvae_nb.training import streaming
+from mmvae_nb.training import optim, streaming
+from mmvae_nb.training.optim import OptimConfig
 from mmvae_nb.training.step import (
     cosine_schedule,
     loss_fn,
@@ -93,27 +94,28 @@ def test_streaming_cosine_schedule_ends_at_the_final_rate_when_batches_do_not_di
     span exactly those steps, so the last step uses ``final_learning_rate`` (it spanned
     ceil(50 / 16) = 4 per epoch before, ending at lr ~ 2.1e-3 instead of 1e-3)."""
     built = []
-    original = streaming.cosine_adam
+    original = optim.SCHEDULES["cosine"]
 
-    def recording(config, total_steps, final_learning_rate, warmup_steps):
-        built.append((config.learning_rate, final_learning_rate, total_steps))
-        assert warmup_steps == 0
-        return original(config, total_steps, final_learning_rate, warmup_steps)
+    def recording(settings, total_steps):
+        built.append((settings.learning_rate, settings.final_learning_rate, total_steps))
+        assert settings.warmup_steps == 0
+        return original(settings, total_steps)
 
-    monkeypatch.setattr(streaming, "cosine_adam", recording)
+    monkeypatch.setitem(optim.SCHEDULES, "cosine", recording)
     data = _Counted()
-    config = TrainConfig(epochs=2, batch_size=16, learning_rate=5e-3)
+    cosine = OptimConfig(learning_rate=5e-3, schedule="cosine", final_learning_rate=1e-3)
+    config = TrainConfig(epochs=2, batch_size=16, optim=cosine)
     run = streaming.train_streaming(
         lambda k: _tiny_model(k),
         data,
         config,
-        final_learning_rate=1e-3,
         progress=False,
         cache_dir=tmp_path,
     )
     assert run.loss_history.shape == (1, 2) and np.all(np.isfinite(run.loss_history))
     assert data.full_batches == 2 * 3 == config.epochs * streaming.steps_per_epoch(50, 16)
-    [(initial, final, total_steps)] = built
+    # built by the trainer, and again by the compiled step when it is traced: one schedule
+    [(initial, final, total_steps)] = set(built)
     assert total_steps == data.full_batches
     schedule = cosine_schedule(initial, final, total_steps)
     rates = np.asarray([schedule(t) for t in range(data.full_batches)])
@@ -201,6 +203,6 @@ def test_nan_gradients_are_zeroed_only_when_asked():
 
 def test_an_unknown_clip_reduction_is_refused_before_training():
     with pytest.raises(ValueError, match="unknown clip_on 'sum'.*batch_sum"):
-        TrainConfig(clip_on="sum")
+        OptimConfig(clip_on="sum")
     with pytest.raises(ValueError, match="unknown clip_on"):
         make_optimizer(1.0, clip_on="per_example")

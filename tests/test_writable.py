@@ -10,8 +10,8 @@ from collections import namedtuple
 import pytest
 
 from mmvae_nb import launch, writable
-from mmvae_nb.sections import section
-from mmvae_nb.sections.parameters import output_profile
+from mmvae_nb.experiments import base as section
+from mmvae_nb.experiments.parameters import output_profile
 
 
 class NeverTrains:

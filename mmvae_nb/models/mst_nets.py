@@ -112,8 +112,9 @@ class TextEncoder(nnx.Module):
         return self.head(h.reshape(*lead, -1))
 
 
-def _flat_batch(z):
-    """(B, ..., D) -> ((N, D), the leading shape) for layers that need one batch axis."""
+def flat_batch(z):
+    """(B, ..., D) -> ((N, D), the leading shape) for layers that need one batch axis (the
+    convolutional decoders here and in ``polymnist_nets``)."""
     return z.reshape(-1, z.shape[-1]), z.shape[:-1]
 
 
@@ -122,8 +123,10 @@ def _align(x, lead):
     return x.reshape(x.shape[:1] + (1,) * (len(lead) - 1) + x.shape[1:])
 
 
-class _LaplaceImageDecoder(nnx.Module):
-    """Laplace(mean(z), b) per pixel with b = 1e-3 + exp(s), s a learned constant per pixel."""
+class LaplaceImageDecoder(nnx.Module):
+    """Laplace(mean(z), b) per pixel with b = 1e-3 + exp(s), s a learned constant per pixel
+    (App. Q). The base of the image decoders here and in ``polymnist_nets``: a subclass defines
+    ``mean(z)`` and calls ``_init_scale`` with its number of pixels."""
 
     def _init_scale(self, num_pixels):
         self.log_scale = nnx.Param(jnp.zeros((num_pixels,), jnp.float32))
@@ -135,7 +138,7 @@ class _LaplaceImageDecoder(nnx.Module):
         return laplace_log_prob(_align(x, z.shape[:-1]), mean, scale)
 
 
-class MNISTDecoder(_LaplaceImageDecoder):
+class MNISTDecoder(LaplaceImageDecoder):
     """Dense D_I -> 400 -> 400 (ReLU) -> 784, sigmoid mean (Table 22a); Laplace likelihood."""
 
     def __init__(self, latent_dim: int, *, rngs: nnx.Rngs):
@@ -146,7 +149,7 @@ class MNISTDecoder(_LaplaceImageDecoder):
         return jax.nn.sigmoid(self.net(z))
 
 
-class SVHNDecoder(_LaplaceImageDecoder):
+class SVHNDecoder(LaplaceImageDecoder):
     """Dense D_I -> 128, tConv(64,4) 1 -> 4, tConv(64,4,2) -> 8, tConv(32,4,2) -> 16,
     tConv(3,4,2) -> 32 (ReLU between), linear mean (Table 22b); Laplace likelihood."""
 
@@ -159,7 +162,7 @@ class SVHNDecoder(_LaplaceImageDecoder):
         self._init_scale(3072)
 
     def mean(self, z):
-        flat, lead = _flat_batch(z)
+        flat, lead = flat_batch(z)
         h = jax.nn.relu(self.point(jax.nn.relu(self.dense(flat))))
         for i, up in enumerate(self.ups):
             h = up(h)
@@ -182,7 +185,7 @@ class TextDecoder(nnx.Module):
 
     def logits(self, z):
         """(B, ..., D_I) -> (B, ..., 8, 71)."""
-        flat, lead = _flat_batch(z)
+        flat, lead = flat_batch(z)
         h = jax.nn.relu(self.point(jax.nn.relu(self.dense(flat))))
         return self.out(jax.nn.relu(self.up(h))).reshape(*lead, *MODALITY_SHAPES[2])
 

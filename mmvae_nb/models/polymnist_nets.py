@@ -20,7 +20,7 @@ from flax import nnx
 
 from mmvae_nb.data.polymnist import IMAGE_SHAPE
 from mmvae_nb.models.conv import ConvTranspose2x, StridedConv
-from mmvae_nb.models.mst_nets import _flat_batch, _LaplaceImageDecoder
+from mmvae_nb.models.mst_nets import LaplaceImageDecoder, flat_batch
 
 NUM_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
 
@@ -42,7 +42,7 @@ class PolyMNISTEncoder(nnx.Module):
         return self.head(h.reshape(*lead, -1))
 
 
-class PolyMNISTDecoder(_LaplaceImageDecoder):
+class PolyMNISTDecoder(LaplaceImageDecoder):
     def __init__(self, latent_dim: int, *, rngs: nnx.Rngs, channels=CHANNELS):
         a, b = channels
         self.dense = nnx.Linear(latent_dim, 7 * 7 * b, rngs=rngs)
@@ -51,7 +51,7 @@ class PolyMNISTDecoder(_LaplaceImageDecoder):
         self.width = b
 
     def mean(self, z):
-        flat, lead = _flat_batch(z)
+        flat, lead = flat_batch(z)
         h = jax.nn.relu(self.dense(flat)).reshape(-1, 7, 7, self.width)
         h = self.ups[1](jax.nn.relu(self.ups[0](h)))
         return jax.nn.sigmoid(h).reshape(*lead, NUM_PIXELS)

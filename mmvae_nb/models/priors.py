@@ -99,12 +99,26 @@ class GaussianMixturePrior(nnx.Module):
 
 
 PRIORS = ("standard", "gmm")
+PRIVATE_GMM_REFUSAL = (
+    "a Gaussian-mixture prior with private latents is not supported: App. J's optimal cluster "
+    "factor is derived for a shared latent; use prior='standard'"
+)
+
+
+def check_prior(name: str, *, num_components: int = 5, private_dim: int = 0) -> None:
+    """The ``ValueError`` that ``make_prior`` (or ``MultimodalVAE``, for a mixture prior with
+    private latents) would raise, here without creating anything."""
+    if name not in PRIORS:
+        raise ValueError(f"unknown prior {name!r}; choose one of {list(PRIORS)}")
+    if name == "gmm" and num_components < 1:
+        raise ValueError(f"num_components must be >= 1, got {num_components}")
+    if name == "gmm" and private_dim > 0:
+        raise ValueError(PRIVATE_GMM_REFUSAL)
 
 
 def make_prior(name: str, latent_dim: int, *, rngs: nnx.Rngs, num_components: int = 5):
     """``"standard"`` -> N(0, I); ``"gmm"`` -> a learnable mixture with ``num_components``."""
-    if name == "standard":
-        return StandardNormalPrior(latent_dim)
+    check_prior(name, num_components=num_components)
     if name == "gmm":
         return GaussianMixturePrior(latent_dim, num_components, rngs=rngs)
-    raise ValueError(f"unknown prior {name!r}; choose one of {list(PRIORS)}")
+    return StandardNormalPrior(latent_dim)

@@ -6,9 +6,9 @@ each) plus a boolean mask (B, M) of the modalities that are present; absent slot
 zeros before encoding (``jnp.where``), so whatever they hold (NaN included) never reaches a
 result.
 
-``MultimodalVAE`` is assembled from built modules (one builder per section: ``builders`` for the
-MLP models of Sections 5.1-5.2, ``sections.mnist_svhn_text.make_mst_model`` for Section 5.3);
-it checks at construction that they fit together.
+``MultimodalVAE`` is assembled from built modules: ``builders.build_vae`` builds them from parts
+(encoder and decoder builders, aggregator, latent layout, prior) after checking that the parts
+fit together, and ``MultimodalVAE`` checks again at construction.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ import jax.numpy as jnp
 from flax import nnx
 
 from mmvae_nb.models.aggregators.shared import Aggregator
-from mmvae_nb.models.priors import GaussianMixturePrior
+from mmvae_nb.models.priors import PRIVATE_GMM_REFUSAL, GaussianMixturePrior
+
+
+def check_likelihood_weights(weights: Sequence[float] | None, num_modalities: int):
+    """The weights w_s as a tuple of floats (all 1 for ``None``); a ``ValueError`` unless there
+    are ``num_modalities`` of them, all positive."""
+    weights = tuple(float(w) for w in (weights or (1.0,) * num_modalities))
+    if len(weights) != num_modalities or min(weights) <= 0:
+        raise ValueError(f"need {num_modalities} positive likelihood_weights, got {weights}")
+    return weights
 
 
 class MultimodalVAE(nnx.Module):
@@ -53,9 +62,7 @@ class MultimodalVAE(nnx.Module):
             raise ValueError("no encoders: a multi-modal VAE needs modalities")
         if len(decoders) != num_modalities:
             raise ValueError(f"{len(decoders)} decoders for {num_modalities} encoders")
-        weights = tuple(float(w) for w in (likelihood_weights or (1.0,) * num_modalities))
-        if len(weights) != num_modalities or min(weights) <= 0:
-            raise ValueError(f"need {num_modalities} positive likelihood_weights, got {weights}")
+        weights = check_likelihood_weights(likelihood_weights, num_modalities)
         self.shared_dim, self.private_dim = aggregator.shared_dim, aggregator.private_dim
         self.latent_dim = self.shared_dim + num_modalities * self.private_dim
         if prior.latent_dim != self.latent_dim:
@@ -64,10 +71,7 @@ class MultimodalVAE(nnx.Module):
                 f"R^{self.latent_dim}"
             )
         if self.private_dim and isinstance(prior, GaussianMixturePrior):
-            raise ValueError(
-                "a Gaussian-mixture prior with private latents is not supported: App. J's "
-                "optimal cluster factor is derived for a shared latent; use prior='standard'"
-            )
+            raise ValueError(PRIVATE_GMM_REFUSAL)
         self.likelihood_weights = weights
         self.encoders = nnx.List(list(encoders))
         self.aggregator = aggregator

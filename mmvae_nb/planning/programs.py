@@ -1,14 +1,14 @@
 """Which paper trainings are one program, and how many Adam steps each takes.
 
-A job here is a ``launch.Job`` (section, setting, run, repetition); this module sits below the
+A job here is a ``jobs.Job`` (section, setting, run); this module sits below the
 launcher, so it reads those fields without importing the class.
 
 * ``cost_class(job)``: what sets a training's step cost (its shapes and bound); trainings that
   differ only in beta, data values or seed share one, so one compiled step per class is costed.
 * ``program_key(job)``: trainings that run as ONE vmapped program: those of a cost class, and
   for MNIST-SVHN-Text of the same repetition, for the relational section of the same PolyMNIST
-  variant (``PROGRAM_PER``). The single definition of what groups, for the plan and the
-  launcher (``trainer.train_together``, ``streaming_together.train_streaming_together``).
+  variant (the registry's ``program_per``). The single definition of what groups, for the plan
+  and the launcher (``trainer.train_together``, ``streaming_together.train_streaming_together``).
 * ``paper_steps(job)``: Adam steps of the training at the paper's settings.
 """
 
@@ -18,21 +18,17 @@ import functools
 
 import numpy as np
 
-from mmvae_nb.sections import config as section_configs
+from mmvae_nb.experiments.registry import EXPERIMENTS
 from mmvae_nb.training.streaming import steps_per_epoch
 
-PAPER_CONFIGS = {
-    "linear": section_configs.LINEAR,
-    "aux_label": section_configs.AUX_LABEL,
-    "five_modalities": section_configs.FIVE_MODALITIES,
-    "mnist_svhn_text": section_configs.MNIST_SVHN_TEXT,
-    "relational": section_configs.RELATIONAL,
+# What splits a cost class's trainings into several programs is the registry's ``program_per``:
+# MNIST-SVHN-Text's repetitions (each another seed and data order; the beta rows of one share
+# their batches) and relational's PolyMNIST variants (other data, and each selects its epoch by
+# its own test loss, which ``training.streaming_together`` does not do).
+PROGRAM_FIELDS = {
+    "repetition": lambda job: str(job.run.repetition),
+    "setting": lambda job: job.setting,
 }
-# what splits a cost class's trainings into several programs, per section: MNIST-SVHN-Text's
-# repetitions (each another seed and data order; the beta rows of one share their batches) and
-# relational's PolyMNIST variants (other data, and each selects its epoch by its own test loss,
-# which ``training.streaming_together`` does not do)
-PROGRAM_PER = {"mnist_svhn_text": "repetition", "relational": "setting"}
 
 
 @functools.cache
@@ -60,15 +56,15 @@ def cost_class(job) -> str:
 
 
 def program_key(job) -> tuple[str, str]:
-    """The program ``job`` trains in: its cost class and, where a section splits it
-    (``PROGRAM_PER``), the job's repetition or setting (else "")."""
-    field = PROGRAM_PER.get(job.section)
-    return cost_class(job), str(getattr(job, field)) if field else ""
+    """The program ``job`` trains in: its cost class and, where its experiment splits it
+    (``registry.ExperimentSpec.program_per``), the job's repetition or setting (else "")."""
+    field = EXPERIMENTS[job.section].program_per
+    return cost_class(job), PROGRAM_FIELDS[field](job) if field else ""
 
 
 def paper_steps(job) -> int:
     """Adam steps of ``job`` at the paper's settings (from the paper profile's configuration)."""
-    config = PAPER_CONFIGS[job.section]["paper"]
+    config = EXPERIMENTS[job.section].profiles["paper"]
     training = config.training
     if job.section == "mnist_svhn_text":
         return training.epochs * steps_per_epoch(paper_mst_triples(), training.batch_size)

@@ -2,7 +2,7 @@
 
 Every table is one CSV in the results' schema (``reporting.tables``): key columns
 ``table,block,bound,aggregation,beta,prior,metric,target,inputs``, then ``mean`` and ``std``
-as printed (no std where the paper prints none). The claims engine (``sections.claims``) reads
+as printed (no std where the paper prints none). The claims engine (``experiments.claims``) reads
 them to say whether the paper's own numbers support its sentences; the reporting layer joins
 them to ours.
 """

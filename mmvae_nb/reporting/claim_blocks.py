@@ -1,6 +1,6 @@
 """The claims a notebook checked, shown as one short block per claim instead of a wide table.
 
-A claims table (``sections.claims.evaluate``: one row per claim) is read with its registry
+A claims table (``experiments.claims.evaluate``: one row per claim) is read with its registry
 (``CLAIMS`` of a ``sections.*_claims`` module) so that a quotation several claims share is shown
 once, above the claims that check its parts (``Claim.scope``). Each claim's block says our
 verdict with the difference and its spread, the verdict on the paper's own numbers, and the
@@ -17,7 +17,7 @@ from itertools import groupby
 import numpy as np
 import pandas as pd
 
-from mmvae_nb.sections.claims import Claim
+from mmvae_nb.experiments.claims import Claim
 
 
 def _difference(difference: float, spread: float) -> str:

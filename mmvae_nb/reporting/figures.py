@@ -1,6 +1,6 @@
 """Figures -> PNG + PDF without timestamps, and the numbers behind each figure as a CSV.
 
-``publish_figure`` draws a section's ``FigureSpec`` (``sections.figure_specs``), saves it under
+``publish_figure`` draws a section's ``FigureSpec`` (``experiments.figure_specs``), saves it under
 ``figures/<profile>/`` and writes the plotted quantities (mean, std, n_runs per bar or point,
 ``FLOAT_FORMAT``) to ``figures/<profile>/<name>.csv``: a re-run with the same numbers changes
 no byte, and a figure's quantities can be compared without reading pixels.
@@ -13,8 +13,8 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
+from mmvae_nb.experiments.figure_specs import FigureSpec, draw, figure_data
 from mmvae_nb.reporting.tables import FLOAT_FORMAT, output_dir
-from mmvae_nb.sections.figure_specs import FigureSpec, draw, figure_data
 from mmvae_nb.storage import atomic_write_text
 
 

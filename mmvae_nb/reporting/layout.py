@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mmvae_nb.experiments.table_specs import CELL_KEYS, TableSpec
 from mmvae_nb.objectives.bounds import BOUND_LABELS
 from mmvae_nb.reference import open_paper_table
-from mmvae_nb.sections.table_specs import CELL_KEYS, TableSpec
 
 ROW_ORDER = ("block", "prior", "beta", "aggregation")
 MAX_COLUMNS = 10  # a wider grid is split per bound (and cut), so that it fits a page

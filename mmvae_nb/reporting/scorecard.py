@@ -17,10 +17,10 @@ that block of the README.
 tolerance* when |z| <= 2 or, without a std, |relative| <= 0.1. These thresholds are our
 convention, not the paper's.
 
-**Claims.** The paper's qualitative statements about its results are records in the sections'
-registries (``sections.linear_claims.CLAIMS``, ``sections.identifiable_claims.CLAIMS``,
-``sections.mnist_svhn_text_claims.CLAIMS``, ``sections.conclusion_claims.CLAIMS`` and the
-relational paper's ``sections.relational_claims.CLAIMS``; see ``sections.claims``). Each is
+**Claims.** The paper's qualitative statements about its results are records in the
+experiments' registries (``experiments/<name>/claims.py``, ``experiments.conclusion.CLAIMS``),
+gathered in the paper's order by ``experiments.registry.paper_claims``; see
+``experiments.claims``. Each is
 checked three times by the same checks: on the paper's own printed tables with the paper's stds
 (supported / within its noise / contradicted by its own tables), on this profile's tables, and
 on the paper profile's where it has run (held / consistent / not held against our spread over
@@ -36,6 +36,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmvae_nb.experiments import sanity
+from mmvae_nb.experiments.checks import NOT_MEASURED, PAPER_WORDS, STATUSES
+from mmvae_nb.experiments.claims import agreement, evaluate
+from mmvae_nb.experiments.linear.claims import TRAINING_TIME
+from mmvae_nb.experiments.registry import paper_claims
 from mmvae_nb.reference import TABLE_FILE, paper_table, read_table
 from mmvae_nb.reporting.tables import (
     DIVERGED_SUFFIX,
@@ -44,28 +49,13 @@ from mmvae_nb.reporting.tables import (
     join_paper,
     output_dir,
 )
-from mmvae_nb.sections import (
-    conclusion_claims,
-    identifiable_claims,
-    linear_claims,
-    mnist_svhn_text_claims,
-    relational_claims,
-    sanity,
-)
-from mmvae_nb.sections.claims import (
-    NOT_MEASURED,
-    PAPER_WORDS,
-    STATUSES,
-    agreement,
-    evaluate,
-)
 from mmvae_nb.storage import atomic_write_text, project_root
 
 Z_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.1
 MARKERS = ("<!-- scorecard:start -->", "<!-- scorecard:end -->")
 # timings: committed by `make record-timings` from build/<profile>/ (reporting.tables.timings_path)
-TIMINGS = (linear_claims.TRAINING_TIME,)
+TIMINGS = (TRAINING_TIME,)
 TIMINGS_DIR = Path("benchmarks", "results")  # under the project root
 PAPER_PROFILE, NOT_RUN = "paper", "not run"
 
@@ -109,17 +99,6 @@ def score_cells(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     )
     cells["within_tolerance"] = pd.Series(within, dtype="boolean").mask(cells["paper_mean"].isna())
     return cells
-
-
-def paper_claims() -> list:
-    """Every claim registry, in the paper's order (``sections.*_claims.CLAIMS``)."""
-    return [
-        *linear_claims.CLAIMS,
-        *identifiable_claims.CLAIMS,
-        *mnist_svhn_text_claims.CLAIMS,
-        *conclusion_claims.CLAIMS,
-        *relational_claims.CLAIMS,
-    ]
 
 
 def build(profile: str) -> tuple[pd.DataFrame, ...]:
@@ -244,7 +223,7 @@ def render(profile: str, cells, claim_table, sanity_table) -> str:
     text = [
         f"Scorecard, profile `{profile}` (data: {dataset}).\n",
         "**The paper's claims**: every statement the paper makes about its results, one record "
-        "each in the registries (`mmvae_nb/sections/*_claims.py`, `CLAIMS`) with the paper's "
+        "each in the registries (`mmvae_nb/experiments/*/claims.py`, `CLAIMS`) with the paper's "
         "words, checked by the same checks on the paper's own printed numbers (supported / "
         "within its noise / contradicted by its own tables) and on ours (held: the paper's "
         "direction beyond our spread; consistent: within it; not held: the other direction "
@@ -256,7 +235,7 @@ def render(profile: str, cells, claim_table, sanity_table) -> str:
         f"difference| <= {RELATIVE_TOLERANCE:g} where the paper prints no std; every cell: "
         f"`tables/{profile}/scorecard.csv`.\n",
         cell_summary(cells).to_markdown(index=False),
-        "\n**Sanity checks** (`mmvae_nb/sections/sanity.py`; properties that hold whatever the "
+        "\n**Sanity checks** (`mmvae_nb/experiments/sanity.py`; properties that hold whatever the "
         "paper says: a failure is a bug or too little training); every cell: "
         f"`tables/{profile}/sanity_checks.csv`.\n",
         sanity.summary(sanity_table).to_markdown(index=False),

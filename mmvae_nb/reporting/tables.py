@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmvae_nb.experiments.table_specs import TableSpec
 from mmvae_nb.reporting.layout import render_paper_layout, table_caption
-from mmvae_nb.sections.table_specs import TableSpec
 from mmvae_nb.storage import atomic_write_text, project_root
 
 KEY_COLUMNS = [
@@ -45,13 +45,10 @@ def output_dir(kind: str, profile: str) -> Path:
 
 
 def table_spec(name: str) -> TableSpec:
-    """The ``TableSpec`` of paper table ``name`` from the sections' ``TABLES``."""
-    from mmvae_nb.sections import identifiable, linear, mnist_svhn_text, relational
+    """The ``TableSpec`` of paper table ``name`` (``experiments.registry.table_spec``)."""
+    from mmvae_nb.experiments.registry import table_spec as registered
 
-    for section in (linear, identifiable, mnist_svhn_text, relational):
-        if name in section.TABLES:
-            return section.TABLES[name]
-    raise ValueError(f"no section makes a table named {name!r}")
+    return registered(name)
 
 
 def write_table(results: pd.DataFrame, name: str, profile: str, dataset: str) -> Path:
@@ -119,10 +116,10 @@ def write_csv(frame: pd.DataFrame, name: str, profile: str) -> Path:
 
 
 def publish_divergences(per_run: pd.DataFrame, section: str, profile: str) -> pd.DataFrame:
-    """The replicas of ``per_run`` that diverged (``sections.section.diverged_runs``), written
+    """The replicas of ``per_run`` that diverged (``experiments.base.diverged_runs``), written
     to tables/<profile>/<section>_diverged.csv when there are any (a stale file from an earlier
     run is removed when there are none); the scorecard lists them."""
-    from mmvae_nb.sections.section import diverged_runs
+    from mmvae_nb.experiments.base import diverged_runs
 
     diverged = diverged_runs(per_run)
     path = output_dir("tables", profile) / f"{section}{DIVERGED_SUFFIX}.csv"

@@ -9,7 +9,8 @@ programs on the same state and keys, so it ends with the parameters an uninterru
 with, bit for bit (``tests/test_checkpoints.py`` kills and resumes). The checkpoint is removed
 once the finished run is in the cache. Saving is orbax's atomic write (a temporary folder,
 renamed when complete); a checkpoint that cannot be restored into the training's structure is
-reported and the training starts over.
+reported and the training starts over. The trainers reach their checkpoint through
+``lifecycle.Lifecycle``.
 
 Checkpointing never changes what is computed, only what a kill loses, so its frequency is not
 part of the cache key.
@@ -61,30 +62,17 @@ class TrainingCheckpoint:
             )
             return None
 
-    def maybe_save(self, state: dict) -> bool:
-        """Save ``state`` if ``every_seconds`` have passed since the last save (or the start);
-        returns whether it saved."""
-        if time.perf_counter() - self._last < self.every_seconds:
-            return False
+    def due(self) -> bool:
+        """Whether ``every_seconds`` have passed since the last save (or the start)."""
+        return time.perf_counter() - self._last >= self.every_seconds
+
+    def save(self, state: dict) -> None:
+        """Save ``state`` (orbax's atomic write) and restart the clock of ``due``."""
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         self._checkpointer.save(self.directory, state, force=True)
         self._checkpointer.wait_until_finished()
         self._last = time.perf_counter()
-        return True
 
     def remove(self) -> None:
         """Delete the checkpoint (the finished run is cached)."""
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def resume(
-    entry: Path | None, every_seconds: float | None, initial: dict, *, restart: bool = False
-) -> tuple[TrainingCheckpoint | None, dict]:
-    """The checkpoint of the training that will write cache ``entry`` (``None`` when there is
-    no entry or ``every_seconds`` is ``None``) and the state to start from: the checkpoint's,
-    restored in the structure of ``initial``, or ``initial`` itself (also when ``restart``)."""
-    if entry is None or every_seconds is None:
-        return None, initial
-    checkpoint = TrainingCheckpoint(checkpoint_dir(entry), every_seconds)
-    restored = None if restart else checkpoint.restore(initial)
-    return checkpoint, initial if restored is None else restored

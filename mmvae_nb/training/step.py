@@ -5,8 +5,8 @@ minibatches (vmapped over replicas); ``streaming.train_streaming`` runs it on ea
 minibatches, gathered on the device or assembled on the host (``streamed_epochs``). The
 optimiser is the official code's (``make_optimizer``): NaN gradients zeroed,
 element-wise gradient clipping (``optax.clip``) of the batch-summed loss's gradient, then Adam
-with a constant learning rate (App. M) or a cosine decay (App. P: 5e-4 -> 1e-4 for
-MNIST-SVHN-Text).
+with a constant learning rate (App. M) or a cosine decay (``cosine_schedule``, App. P: 5e-4 ->
+1e-4 for MNIST-SVHN-Text); which, with which settings, is ``optim.OptimConfig``.
 """
 
 from __future__ import annotations
@@ -60,17 +60,6 @@ def make_optimizer(
     return optax.chain(*transforms)
 
 
-def optimizer_for(config, learning_rate) -> optax.GradientTransformation:
-    """``make_optimizer`` with the clipping settings of ``config`` (a ``TrainConfig``)."""
-    return make_optimizer(
-        config.clip_value,
-        learning_rate,
-        clip_on=config.clip_on,
-        batch_size=config.batch_size,
-        zero_nan_gradients=config.zero_nan_gradients,
-    )
-
-
 def cosine_schedule(
     learning_rate: float, final_learning_rate: float, total_steps: int, warmup_steps: int = 0
 ):
@@ -91,14 +80,6 @@ def cosine_schedule(
     return optax.warmup_cosine_decay_schedule(
         0.0, learning_rate, warmup_steps, total_steps - 1, end_value=final_learning_rate
     )
-
-
-def cosine_adam(config, total_steps: int, final_learning_rate: float, warmup_steps: int = 0):
-    """``make_optimizer`` with ``cosine_schedule`` from ``config.learning_rate`` to
-    ``final_learning_rate`` over ``total_steps`` (App. P), after ``warmup_steps`` of linear
-    warm-up, clipping as ``config`` says (``optimizer_for``)."""
-    schedule = cosine_schedule(config.learning_rate, final_learning_rate, total_steps, warmup_steps)
-    return optimizer_for(config, schedule)
 
 
 def loss_fn(

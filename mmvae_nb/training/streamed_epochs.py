@@ -17,9 +17,9 @@ Both take step t's key as ``fold_in(key_run, t)`` and its KL weight as the host'
 ``beta_at(t)``, so the two paths train the same model to float rounding (the same batches, keys
 and weights; XLA may fuse the step otherwise inside the scan). The compiled programs are
 module-level jitted functions whose static arguments are what they depend on (``Program``: the
-model's graphdef, the training configuration without beta and seed, the learning-rate
-schedule), compiled once per configuration and reused by every training of it, another seed or
-beta included.
+model's graphdef, the training configuration without beta, seed and KL warm-up, with its
+optimisation settings, and the steps its learning-rate schedule spans), compiled once per
+configuration and reused by every training of it, another seed or beta included.
 """
 
 from __future__ import annotations
@@ -33,30 +33,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mmvae_nb.training.step import configured_step, cosine_adam
+from mmvae_nb.training.step import configured_step
 
 
 class Program(NamedTuple):
     """What a compiled step of ``train_streaming`` depends on (a static, hashable argument):
-    ``config`` has placeholders for beta, the seed and the epochs, which it does not read."""
+    ``config`` is a ``TrainConfig.static_part`` (beta is traced, the KL warm-up is in the
+    host's weights) and ``total_steps`` the steps its learning-rate schedule spans."""
 
     graphdef: Any
     config: Any
     total_steps: int
-    final_learning_rate: float
-    warmup_steps: int
 
     @classmethod
-    def of(cls, graphdef, config, total_steps, final_learning_rate, warmup_steps) -> Program:
-        placeholders = dict(beta=1.0, seed=0, epochs=1, epochs_per_call=1)
-        config = dataclasses.replace(config, **placeholders)
-        return cls(graphdef, config, total_steps, final_learning_rate, warmup_steps)
+    def of(cls, graphdef, config, total_steps: int) -> Program:
+        return cls(graphdef, config.static_part(kl_warmup_steps=0), total_steps)
 
     def optimizer(self):
-        """The cosine schedule's Adam, ``step.cosine_adam`` (App. P)."""
-        return cosine_adam(
-            self.config, self.total_steps, self.final_learning_rate, self.warmup_steps
-        )
+        """``config.optim``'s optimiser over ``total_steps`` (the cosine schedule: App. P)."""
+        optim = self.config.optim
+        return optim.optimizer(self.config.batch_size, optim.learning_rates(self.total_steps))
 
     def step(self) -> Callable:
         """``step.configured_step`` with ``optimizer()``."""

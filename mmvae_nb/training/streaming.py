@@ -10,17 +10,16 @@ accelerator, a call per step on a CPU), or, for data too large for the device, t
 assembles every minibatch and one jitted step runs per batch (``streamed_epochs``; the choice,
 by size: ``placement``). Both paths give the same batches, bit
 for bit, from the same random state, and the same training to float rounding.
-The learning rate follows App. P: a cosine decay from ``config.learning_rate`` to
-``final_learning_rate`` (5e-4 -> 1e-4 there) over the steps actually taken,
-``epochs * (N // B)`` (``step.cosine_schedule``). Finished runs are cached by configuration
-hash like ``train_replicas`` (``TrainedModels`` with one replica) and checkpointed at epoch
-ends while they run.
+The learning rate follows ``config.optim`` (``optim.OptimConfig``) over the steps actually
+taken, ``epochs * (N // B)``: for the sections, App. P's cosine decay from ``learning_rate`` to
+``final_learning_rate`` (5e-4 -> 1e-4 there; ``step.cosine_schedule``). Finished runs are
+cached by configuration hash like ``train_replicas`` (``TrainedModels`` with one replica) and
+checkpointed at epoch ends while they run (``lifecycle``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,20 +30,13 @@ import numpy as np
 from flax import nnx
 from tqdm.auto import tqdm
 
-from mmvae_nb.training.cache import (
-    TrainedModels,
-    enable_compilation_cache,
-    run_path,
-    save_run,
-    tree_digest,
-)
-from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
-from mmvae_nb.training.collection import offer_training
+from mmvae_nb.training.cache import TrainedModels, run_path, tree_digest
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS
+from mmvae_nb.training.config import TrainConfig
+from mmvae_nb.training.lifecycle import Lifecycle, cached_run, look_up
 from mmvae_nb.training.placement import choose_placement
 from mmvae_nb.training.programs import capturing, offer_step
-from mmvae_nb.training.step import configured_step, cosine_adam
 from mmvae_nb.training.streamed_epochs import DeviceEpochs, HostEpochs, Program
-from mmvae_nb.training.trainer import TrainConfig, cached_run, warn_divergence
 
 # where the data's placement is said (INFO: the launcher shows it, a notebook does not)
 LOG = logging.getLogger(__name__)
@@ -66,9 +58,6 @@ def train_streaming(
     data,
     config: TrainConfig,
     *,
-    final_learning_rate: float | None = None,
-    warmup_steps: int = 0,
-    kl_warmup_steps: int = 0,
     cache_key: str | None = None,
     cache_dir: Path | None = None,
     force_retrain: bool = False,
@@ -97,33 +86,30 @@ def train_streaming(
     ones (model selection; the relational paper's App. E.3); the values and the selected epoch
     are kept in ``TrainedModels.selection`` (and in the cache and the checkpoints).
 
-    ``kl_warmup_steps`` > 0 (KL annealing, Bowman et al. 2016; in neither paper) multiplies
-    ``config.beta`` by min(1, t / kl_warmup_steps) at step t: Adam's first steps otherwise drive
-    the encoders to the prior before the decoders read the latent (posterior collapse; the
-    evidence for PolyMNIST is ``benchmarks/diagnose_collapse.py``). Only the trained objective
-    is annealed: the bound at beta is what the selection and the tables evaluate.
+    ``config.optim.kl_warmup_steps`` > 0 (KL annealing, Bowman et al. 2016; in neither paper)
+    multiplies ``config.beta`` by min(1, t / kl_warmup_steps) at step t: Adam's first steps
+    otherwise drive the encoders to the prior before the decoders read the latent (posterior
+    collapse; the evidence for PolyMNIST is ``benchmarks/diagnose_collapse.py``). Only the
+    trained objective is annealed: the bound at beta is what the selection and the tables
+    evaluate.
     """
     if np.ndim(config.beta):
         raise ValueError("train_streaming trains one model: beta must be a single float")
-    if kl_warmup_steps < 0:
-        raise ValueError(f"kl_warmup_steps={kl_warmup_steps} must be >= 0")
     if config.batch_size > len(data):
         raise ValueError(f"batch_size={config.batch_size} exceeds the {len(data)} examples")
-    final_learning_rate = final_learning_rate or config.learning_rate
     key_init, key_run = jax.random.split(jax.random.key(config.seed))
     graphdef, state = nnx.split(make_model(key_init))
     _, params, consts = nnx.split(nnx.merge(graphdef, state), nnx.Param, ...)
-    # the steps actually taken: the last, smaller batch of an epoch is skipped, so the cosine
-    # schedule must span N // B steps per epoch (ceil(N / B) never reached the final rate)
+    # the steps actually taken: the last, smaller batch of an epoch is skipped, so a schedule
+    # must span N // B steps per epoch (ceil(N / B) never reached the cosine's final rate)
     total_steps = config.epochs * steps_per_epoch(len(data), config.batch_size)
-    optimizer = cosine_adam(config, total_steps, final_learning_rate, warmup_steps)
-    program = Program.of(graphdef, config, total_steps, final_learning_rate, warmup_steps)
+    program = Program.of(graphdef, config, total_steps)
+    optimizer = program.optimizer()
     if capturing():
-        step = configured_step(graphdef, config, optimizer)
         xs, _ = next(iter(data.batches(config.batch_size, np.random.default_rng(config.seed))))
         present = jnp.ones((len(xs[0]), len(xs)), bool)
         args = (params, optimizer.init(params), consts, xs, present, key_run, config.beta)
-        offer_step(description, step, args, replicas=1, total_steps=total_steps)
+        offer_step(description, program.step(), args, replicas=1, total_steps=total_steps)
     path = run_path(cache_dir, cache_key, tree_digest(state)) if cache_key else None
     training = StreamingTraining(
         graphdef,
@@ -132,19 +118,17 @@ def train_streaming(
         data,
         config,
         program,
-        kl_warmup_steps,
         key_run,
         path,
         cache_dir,
         description,
         selects=select_on is not None,
     )
-    offer_training(training)
-    cached = None if force_retrain else training.cached()
+    cached = look_up(training, force_retrain=force_retrain)
     if cached is not None:
         return cached
 
-    enable_compilation_cache(cache_dir)
+    run = Lifecycle(path, cache_dir, checkpoint_seconds=checkpoint_seconds, restart=force_retrain)
     placement = choose_placement(data, data_on_device)
     LOG.info("%s: %s", description, placement.reason)
     epochs = (DeviceEpochs if placement.on_device else HostEpochs)(
@@ -155,20 +139,15 @@ def train_streaming(
         key_run,
         training.beta_at,
     )
-    opt_state = optimizer.init(params)
     rng = np.random.default_rng(config.seed)
-    progress_state = _progress(params, opt_state, [], config.epochs, 0, rng, 0.0)
-    if select_on is not None:
-        progress_state["selection"] = _selection(params, [], config.epochs)
-    checkpoint, progress_state = resume(
-        path, checkpoint_seconds, progress_state, restart=force_retrain
-    )
+    selection = None if select_on is None else _selection(params, [], config.epochs)
+    initial = _progress(params, optimizer.init(params), [], config.epochs, 0, rng, selection)
+    progress_state = run.resume(initial)
     params, opt_state = progress_state["params"], progress_state["opt_state"]
     selection = progress_state.get("selection")
     history = list(np.asarray(progress_state["losses"])[: int(progress_state["epochs_done"])])
-    taken, spent = int(progress_state["steps_done"]), float(progress_state["seconds"])
+    taken = int(progress_state["steps_done"])
     set_rng_state(rng, progress_state["rng"])
-    start = time.perf_counter()
     with tqdm(
         total=total_steps, initial=taken, desc=description, disable=not progress, leave=False
     ) as bar:
@@ -182,13 +161,11 @@ def train_streaming(
                 break
             if select_on is not None:
                 selection = _select(selection, params, consts, graphdef, select_on, len(history))
-            if checkpoint is not None and len(history) < config.epochs:
-                seconds = spent + time.perf_counter() - start
-                snapshot = _progress(params, opt_state, history, config.epochs, taken, rng, seconds)
-                if selection is not None:
-                    snapshot["selection"] = selection
-                checkpoint.maybe_save(snapshot)
-    seconds = spent + time.perf_counter() - start
+            if len(history) < config.epochs and run.due():
+                run.save_progress(
+                    _progress(params, opt_state, history, config.epochs, taken, rng, selection)
+                )
+    seconds = run.seconds
     summary = None
     if selection is not None and int(selection["epoch"]) > 0:
         params = selection["params"]
@@ -199,12 +176,7 @@ def train_streaming(
     state = _with_replica_axis(nnx.merge_state(params, consts))
     loss_history = np.asarray(history)[None]
     trained = TrainedModels(graphdef, state, loss_history, seconds, selection=summary)
-    warn_divergence(trained, description)
-    if path is not None:
-        save_run(path, state, loss_history, seconds, selection=summary)
-    if checkpoint is not None:
-        checkpoint.remove()
-    return trained
+    return run.finish([training], [trained])[0]
 
 
 @dataclass(frozen=True)
@@ -218,7 +190,6 @@ class StreamingTraining:
     data: object
     config: TrainConfig
     program: Program
-    kl_warmup_steps: int
     key_run: jax.Array
     path: Path | None
     cache_dir: Path | None
@@ -229,11 +200,11 @@ class StreamingTraining:
     def program_key(self) -> tuple:
         """Equal keys: the same program, seed, data set (object) and KL warm-up, so the same
         batches, text and keys; only beta differs."""
-        return (self.program, self.config.seed, id(self.data), self.kl_warmup_steps)
+        return (self.program, self.config.seed, id(self.data), self.config.optim.kl_warmup_steps)
 
     def beta_at(self, step: int) -> float:
         """The KL weight of ``step`` (``kl_annealing``), as ``train_streaming`` computes it."""
-        return self.config.beta * kl_annealing(step, self.kl_warmup_steps)
+        return self.config.beta * kl_annealing(step, self.config.optim.kl_warmup_steps)
 
     def cached(self) -> TrainedModels | None:
         """The finished run from the results cache, or ``None``."""
@@ -264,19 +235,21 @@ def _select(selection: dict, params, consts, graphdef, select_on, epoch: int) ->
     return {**selection, "values": values}
 
 
-def _progress(params, opt_state, history, epochs, steps_done, rng, seconds) -> dict:
-    """What a checkpoint of ``train_streaming`` holds: the epochs' losses so far (padded to
-    ``epochs``), the steps taken (each step's key is key_run folded with this count) and the
-    data order's random state."""
-    return {
+def _progress(params, opt_state, history, epochs, steps_done, rng, selection) -> dict:
+    """What a checkpoint of ``train_streaming`` holds besides the seconds spent (``lifecycle``):
+    the epochs' losses so far (padded to ``epochs``), the steps taken (each step's key is
+    key_run folded with this count), the data order's random state and any model selection."""
+    progress = {
         "params": params,
         "opt_state": opt_state,
         "losses": np.asarray([*history, *[0.0] * (epochs - len(history))], np.float64),
         "epochs_done": np.asarray(len(history)),
         "steps_done": np.asarray(steps_done),
         "rng": rng_state(rng),
-        "seconds": np.asarray(seconds),
     }
+    if selection is not None:
+        progress["selection"] = selection
+    return progress
 
 
 def rng_state(rng: np.random.Generator) -> np.ndarray:

@@ -9,25 +9,24 @@ over it with the batch shared, each member's KL weight its own. Every member see
 alone (the same draws, keys and weights), so its result equals its own training's to float
 rounding; each is cached under its own entry, where its ``train_streaming`` call finds it.
 A member whose loss becomes non-finite keeps its state of that epoch and NaN losses after it,
-as alone. The group checkpoints under its own entry (``trainer.group_entry``) and resumes.
+as alone. The group checkpoints under its own entry (``lifecycle.group_entry``) and resumes.
 Data on the device only (``placement``); model selection (``select_on``) is not supported.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 
 import jax
 import numpy as np
 from flax import nnx
 
-from mmvae_nb.training.cache import TrainedModels, enable_compilation_cache, save_run
-from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
+from mmvae_nb.training.cache import TrainedModels
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS
+from mmvae_nb.training.lifecycle import Lifecycle, group_entry
 from mmvae_nb.training.placement import has_device_batches
 from mmvae_nb.training.streamed_epochs import DeviceEpoch, _device_steps
 from mmvae_nb.training.streaming import StreamingTraining, rng_state, set_rng_state
-from mmvae_nb.training.trainer import group_entry, warn_divergence
 
 
 def _stacked(trees):
@@ -60,28 +59,27 @@ def train_streaming_together(
     if any(t.selects for t in trainings) or not has_device_batches(first.data):
         raise ValueError("trained together: data on the device, without model selection")
     config, data, members = first.config, first.data, len(trainings)
-    enable_compilation_cache(first.cache_dir)
+    run = Lifecycle(
+        group_entry([t.path for t in trainings]),
+        first.cache_dir,
+        checkpoint_seconds=checkpoint_seconds,
+        restart=force_retrain,
+    )
     optimizer = first.program.optimizer()
     params = _stacked([t.params for t in trainings])
     consts = _stacked([t.consts for t in trainings])
     rng = np.random.default_rng(config.seed)
     losses = np.zeros((members, config.epochs), np.float64)
     diverged = np.zeros(members, np.int64)  # 1-based epoch, 0: not diverged
-    initial = _progress(params, jax.vmap(optimizer.init)(params), losses, diverged, 0, 0, rng, 0.0)
-    checkpoint, state = resume(
-        group_entry([t.path for t in trainings]),
-        checkpoint_seconds,
-        initial,
-        restart=force_retrain,
+    state = run.resume(
+        _progress(params, jax.vmap(optimizer.init)(params), losses, diverged, 0, 0, rng)
     )
     params, opt_state = state["params"], state["opt_state"]
     losses, diverged = np.array(state["losses"]), np.array(state["diverged"])
     done, taken = int(state["epochs_done"]), int(state["steps_done"])
-    spent = float(state["seconds"])
     set_rng_state(rng, state["rng"])
     kept = {}  # member -> its parameters of its divergence epoch
     arrays = jax.device_put(data.device_arrays())
-    start = time.perf_counter()
     while done < config.epochs:
         epoch = DeviceEpoch.draw(data, arrays, config.batch_size, rng)
         betas = np.asarray([[t.beta_at(s) for s in epoch.counts(taken)] for t in trainings])
@@ -117,31 +115,22 @@ def train_streaming_together(
         if diverged.all():
             losses[:, done:] = np.nan
             break
-        if checkpoint is not None and done < config.epochs:
-            seconds = spent + time.perf_counter() - start
-            checkpoint.maybe_save(
-                _progress(params, opt_state, losses, diverged, done, taken, rng, seconds)
-            )
-    seconds = spent + time.perf_counter() - start
+        if done < config.epochs and run.due():
+            run.save_progress(_progress(params, opt_state, losses, diverged, done, taken, rng))
+    seconds = run.seconds
     results = []
     for m, training in enumerate(trainings):
         own = kept[m] if m in kept else jax.tree.map(lambda a, m=m: a[m], params)
         own_consts = jax.tree.map(lambda a, m=m: a[m], consts)
         state = jax.tree.map(lambda a: a[None], nnx.merge_state(own, own_consts))
-        history = losses[m][None]
-        trained = TrainedModels(training.graphdef, state, history, seconds)
-        warn_divergence(trained, training.description)
-        if training.path is not None:
-            save_run(training.path, state, history, seconds)
-        results.append(trained)
-    if checkpoint is not None:
-        checkpoint.remove()
-    return results
+        results.append(TrainedModels(training.graphdef, state, losses[m][None], seconds))
+    return run.finish(trainings, results)
 
 
-def _progress(params, opt_state, losses, diverged, epochs_done, steps_done, rng, seconds) -> dict:
-    """What a group's checkpoint holds: the members' states, their epochs' losses and
-    divergence epochs, the steps taken and the data order's random state."""
+def _progress(params, opt_state, losses, diverged, epochs_done, steps_done, rng) -> dict:
+    """What a group's checkpoint holds besides the seconds spent (``lifecycle``): the members'
+    states, their epochs' losses and divergence epochs, the steps taken and the data order's
+    random state."""
     return {
         "params": params,
         "opt_state": opt_state,
@@ -150,5 +139,4 @@ def _progress(params, opt_state, losses, diverged, epochs_done, steps_done, rng,
         "epochs_done": np.asarray(epochs_done),
         "steps_done": np.asarray(steps_done),
         "rng": rng_state(rng),
-        "seconds": np.asarray(seconds),
     }

@@ -1,9 +1,9 @@
 """Training: optax Adam, ``jit`` + ``lax.scan`` over steps and epochs, ``vmap`` over replicas.
 
 Each scan step is ``step.train_step`` on ``step.loss_fn`` (the negative mean bound), the same
-step ``streaming.train_streaming`` jits; the optimiser is ``step.make_optimizer`` (the official
-code's: NaN gradients zeroed, element-wise clipping of the batch-summed loss's gradient, then Adam
-at a constant learning rate, App. M).
+step ``streaming.train_streaming`` jits; the optimiser is ``config.optim``'s
+(``optim.OptimConfig``; the official code's by default: NaN gradients zeroed, element-wise
+clipping of the batch-summed loss's gradient, then Adam at a constant learning rate, App. M).
 
 A replica whose loss becomes non-finite is a result, not a crash: its divergence epoch is kept
 (``TrainedModels.diverged_epoch``) and the other replicas train on.
@@ -19,16 +19,14 @@ Finished runs are cached on disk (``cache``) by the hash of everything that dete
 caller's ``cache_key``, the library's code fingerprint, the initial parameters and the training
 data; a re-run loads the result, ``force_retrain=True`` overrides. Writes are atomic. A training
 in progress is checkpointed every few minutes (``checkpoints``, orbax) and a re-run after a kill
-resumes from the checkpoint with the same result as an uninterrupted run.
+resumes from the checkpoint with the same result as an uninterrupted run (``lifecycle``: the
+cache lookup, checkpoints and save the streaming trainers share).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,51 +37,13 @@ import numpy as np
 from flax import nnx
 from tqdm.auto import tqdm
 
-from mmvae_nb.objectives.bounds import get_bound
-from mmvae_nb.objectives.subsets import get_subset_sampler
 from mmvae_nb.storage import default_cache_dir
-from mmvae_nb.training.cache import (
-    TrainedModels,
-    enable_compilation_cache,
-    load_cached_run,
-    run_path,
-    save_run,
-    tree_digest,
-)
-from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS, resume
-from mmvae_nb.training.collection import offer_training
+from mmvae_nb.training.cache import TrainedModels, run_path, tree_digest
+from mmvae_nb.training.checkpoints import DEFAULT_EVERY_SECONDS
+from mmvae_nb.training.config import TrainConfig
+from mmvae_nb.training.lifecycle import Lifecycle, cached_run, group_entry, look_up
 from mmvae_nb.training.programs import capturing, offer_step
-from mmvae_nb.training.step import check_clip_on, configured_step, optimizer_for
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings (defaults: the official code's linear-Gaussian run, App. M)."""
-
-    bound: str = "ours"
-    # S ~ rho (objectives.subsets): the paper's Remark 1 or the official code's Bernoulli(1/2)
-    subset_sampler: str = "hierarchical"
-    # one beta for every replica, or a tuple with one per replica (trained as one program)
-    beta: float | tuple[float, ...] = 1.0
-    epochs: int = 4000
-    batch_size: int = 500
-    learning_rate: float = 1e-3
-    # element-wise gradient clipping (optax.clip), as in the official code, of the gradient of
-    # the loss summed over the batch ("batch_sum", the official code) or of its mean
-    clip_value: float = 100.0
-    clip_on: str = "batch_sum"
-    zero_nan_gradients: bool = True  # the official optax.zero_nans()
-    seed: int = 0
-    epochs_per_call: int = 50
-
-    def __post_init__(self):
-        get_bound(self.bound)  # raises on an unknown bound
-        get_subset_sampler(self.subset_sampler)  # and on an unknown subset sampler
-        check_clip_on(self.clip_on)
-        if self.epochs <= 0 or self.batch_size <= 0 or self.epochs_per_call <= 0:
-            raise ValueError(f"epochs, batch_size, epochs_per_call must be positive: {self}")
-        if not (np.all(np.asarray(self.beta) > 0) and self.learning_rate > 0):
-            raise ValueError(f"beta and learning_rate must be positive: {self}")
+from mmvae_nb.training.step import configured_step
 
 
 @functools.partial(
@@ -105,10 +65,10 @@ def _train_epochs(
     num_epochs,
 ):
     """``num_epochs`` epochs for every replica (leading axis of every argument but the lr) with
-    ``config``'s bound, subset sampler, batch size and clipping (``config`` is static, with its
-    beta and learning rate replaced by placeholders: both are traced)."""
-    train_one = configured_step(graphdef, config, optimizer_for(config, learning_rate))
+    ``config``'s bound, subset sampler, batch size and clipping (``config`` is static, its
+    ``static_part`` with a placeholder learning rate: beta and the learning rate are traced)."""
     batch_size = config.batch_size
+    train_one = configured_step(graphdef, config, config.optim.optimizer(batch_size, learning_rate))
 
     def one_replica(params, opt_state, consts, xs, present, key, beta):
         n = present.shape[0]
@@ -182,15 +142,6 @@ class ReplicaTraining:
         return cached_run(self.path, self.graphdef, self.state, self.description)
 
 
-def cached_run(path: Path | None, graphdef, state, description: str) -> TrainedModels | None:
-    """The finished run at ``path`` in the results cache (``None``: none), its diverged
-    replicas warned about as when it was trained (``warn_divergence``)."""
-    cached = load_cached_run(path, graphdef, state)
-    if cached is not None:
-        warn_divergence(cached, description)
-    return cached
-
-
 def prepare_replicas(
     make_model: Callable,
     xs,
@@ -202,7 +153,13 @@ def prepare_replicas(
     cache_dir: Path | None = None,
     description: str = "train",
 ) -> ReplicaTraining:
-    """Check the inputs of ``train_replicas`` and build its replicas' initial state."""
+    """Check the inputs of ``train_replicas`` and build its replicas' initial state: the
+    keywords are ``train_replicas``'s (which forwards them)."""
+    if config.optim.schedule != "constant" or config.optim.kl_warmup_steps:
+        raise ValueError(
+            "train_replicas trains at a constant learning rate without KL warm-up (App. M): "
+            f"schedule={config.optim.schedule!r}, kl_warmup_steps={config.optim.kl_warmup_steps}"
+        )
     present = jnp.asarray(present, dtype=bool)
     num_replicas, n = present.shape[:2]
     if any(x.shape[:2] != (num_replicas, n) for x in xs):
@@ -248,39 +205,28 @@ def train_replicas(
     present,
     config: TrainConfig,
     *,
-    replica_args=None,
-    cache_key: str | None = None,
-    cache_dir: Path | None = None,
     force_retrain: bool = False,
     progress: bool = True,
-    description: str = "train",
     checkpoint_seconds: float | None = DEFAULT_EVERY_SECONDS,
     devices=None,
+    **prepare,
 ) -> TrainedModels:
     """Train R replicas of a model as one vmapped program, its replica axis split over
     ``devices`` (default: every local device; ``replica_sharding``).
 
-    ``xs``: list of (R, N, D_s) arrays; ``present``: (R, N, M) bool; ``replica_args``: a pytree
-    with leading axis R passed to ``make_model(key, args)`` (per-replica constants such as the
-    decoder noise scale). With ``cache_key`` set, a finished run is loaded from / saved to disk,
-    and the training in progress is checkpointed every ``checkpoint_seconds`` (``None``: never)
-    and resumed from its checkpoint when run again (``checkpoints``). Inside
+    ``xs``: list of (R, N, D_s) arrays; ``present``: (R, N, M) bool. ``prepare``:
+    ``prepare_replicas``'s keywords: ``replica_args``, a pytree with leading axis R passed to
+    ``make_model(key, args)`` (per-replica constants such as the decoder noise scale);
+    ``cache_key``, with which a finished run is loaded from / saved to the results cache in
+    ``cache_dir`` (default: the project's), and the training in progress is checkpointed every
+    ``checkpoint_seconds`` (``None``: never) and resumed from its checkpoint when run again
+    (``lifecycle``); ``description``, the progress bar's and the warnings' name. Inside
     ``collection.collect_trainings`` the prepared training is handed over instead of trained.
     """
-    training = prepare_replicas(
-        make_model,
-        xs,
-        present,
-        config,
-        replica_args=replica_args,
-        cache_key=cache_key,
-        cache_dir=cache_dir,
-        description=description,
-    )
+    training = prepare_replicas(make_model, xs, present, config, **prepare)
     if capturing():
         _offer_replica_step(training)
-    offer_training(training)
-    cached = None if force_retrain else training.cached()
+    cached = look_up(training, force_retrain=force_retrain)
     if cached is not None:
         return cached
     (trained,) = train_together(
@@ -305,8 +251,8 @@ def train_together(
     data sets, or its betas) as ONE vmapped program of all their replicas, and cache each
     under its own entry: every replica sees the keys, data and beta it has when trained alone,
     so each result equals its separate training's to float rounding. The checkpoint of a group
-    is its own (one training alone keeps its entry's). Returns one ``TrainedModels`` per
-    training, each with the group's wall seconds."""
+    is its own (one training alone keeps its entry's: ``lifecycle.group_entry``). Returns one
+    ``TrainedModels`` per training, each with the group's wall seconds."""
     trainings = list(trainings)
     first = trainings[0]
     if any(t.program_key != first.program_key for t in trainings):
@@ -314,27 +260,21 @@ def train_together(
             "trainings of different shapes or settings cannot be one program: "
             f"{[t.description for t in trainings]}"
         )
-    if len({float(t.config.learning_rate) for t in trainings}) > 1:
-        raise ValueError("trainings trained together share one learning rate")
-    config = first.config
-    enable_compilation_cache(first.cache_dir)
+    config, optim = first.config, first.config.optim
+    run = Lifecycle(
+        group_entry([t.path for t in trainings]),
+        first.cache_dir,
+        checkpoint_seconds=checkpoint_seconds,
+        restart=force_retrain,
+    )
     joined = _concatenated([(t.state, t.run_keys, t.xs, t.present, t.betas) for t in trainings])
     state, run_keys, xs, present, betas = joined
     num_replicas = present.shape[0]
     _, params, consts = nnx.split(nnx.merge(first.graphdef, state), nnx.Param, ...)
-    progress_state = _progress(
-        params,
-        jax.vmap(optimizer_for(config, config.learning_rate).init)(params),
-        run_keys,
-        np.zeros((num_replicas, config.epochs), np.float32),
-        0,
-        0.0,
-    )
-    checkpoint, progress_state = resume(
-        group_entry([t.path for t in trainings]),
-        checkpoint_seconds,
-        progress_state,
-        restart=force_retrain,
+    optimizer = optim.optimizer(config.batch_size, optim.learning_rate)
+    losses = np.zeros((num_replicas, config.epochs), np.float32)
+    progress_state = run.resume(
+        _progress(params, jax.vmap(optimizer.init)(params), run_keys, losses, 0)
     )
     # the replica axis split over the local devices (one program; each device trains its
     # replicas, no communication): the numbers are those of one device
@@ -347,13 +287,10 @@ def train_together(
     betas = on_devices(betas)
     run_keys = on_devices(jax.random.wrap_key_data(progress_state["keys"]))
     loss_history = np.array(progress_state["losses"])
-    done, spent = int(progress_state["epochs_done"]), float(progress_state["seconds"])
-    start = time.perf_counter()
+    done = int(progress_state["epochs_done"])
     chunk = _chunk_size(config.epochs, config.epochs_per_call)
     # what the compiled program depends on: beta, the learning rate and the seed are traced
-    program_config = dataclasses.replace(
-        config, beta=1.0, learning_rate=1.0, seed=0, epochs=1, epochs_per_call=1
-    )
+    program_config = config.static_part(learning_rate=1.0)
     description = " + ".join(t.description for t in trainings)
     with tqdm(
         total=config.epochs, initial=done, desc=description, disable=not progress, leave=False
@@ -369,7 +306,7 @@ def train_together(
                 present,
                 chunk_keys,
                 betas,
-                jnp.float32(config.learning_rate),
+                jnp.float32(optim.learning_rate),
                 graphdef=first.graphdef,
                 config=program_config,
                 num_epochs=chunk,
@@ -378,26 +315,17 @@ def train_together(
             done += chunk
             bar.update(chunk)
             bar.set_postfix(loss=f"{float(np.mean(loss_history[:, done - 1])):.3f}")
-            if checkpoint is not None and done < config.epochs:
-                seconds = spent + time.perf_counter() - start
-                checkpoint.maybe_save(
-                    _progress(params, opt_state, run_keys, loss_history, done, seconds)
-                )
-    seconds = spent + time.perf_counter() - start
+            if done < config.epochs and run.due():
+                run.save_progress(_progress(params, opt_state, run_keys, loss_history, done))
+    seconds = run.seconds
     state = nnx.merge_state(params, consts)
-    if checkpoint is not None:
-        checkpoint.remove()  # the runs are final: cached below
     results, offset = [], 0
     for training in trainings:
         rows = slice(offset, offset + training.num_replicas)
         offset = rows.stop
         own_state = jax.tree.map(lambda a, rows=rows: a[rows], state)
-        trained = TrainedModels(first.graphdef, own_state, loss_history[rows], seconds)
-        warn_divergence(trained, training.description)
-        if training.path is not None:
-            save_run(training.path, own_state, loss_history[rows], seconds)
-        results.append(trained)
-    return results
+        results.append(TrainedModels(first.graphdef, own_state, loss_history[rows], seconds))
+    return run.finish(trainings, results)
 
 
 def _concatenated(parts: list):
@@ -407,24 +335,12 @@ def _concatenated(parts: list):
     return jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *parts)
 
 
-def group_entry(paths: list[Path | None]) -> Path | None:
-    """The cache entry whose checkpoint a group of trainings uses: a training's own entry when
-    it trains alone, else one named by the hash of every member's entry (``None`` if any member
-    is uncached)."""
-    if any(p is None for p in paths):
-        return None
-    if len(paths) == 1:
-        return paths[0]
-    name = hashlib.sha256("\n".join(p.name for p in paths).encode()).hexdigest()[:16]
-    return paths[0].parent / f"group-{name}.npz"
-
-
 def _offer_replica_step(training: ReplicaTraining) -> None:
     """``programs.offer_step`` with one vmapped step of every replica on its first rows (the
     step ``_train_epochs`` scans, without the minibatch gather)."""
     config = training.config
     _, params, consts = nnx.split(nnx.merge(training.graphdef, training.state), nnx.Param, ...)
-    optimizer = optimizer_for(config, config.learning_rate)
+    optimizer = config.optim.optimizer(config.batch_size, config.optim.learning_rate)
     step = jax.vmap(configured_step(training.graphdef, config, optimizer))
     rows = config.batch_size
     batch = [x[:, :rows] for x in training.xs]
@@ -435,30 +351,16 @@ def _offer_replica_step(training: ReplicaTraining) -> None:
     offer_step(training.description, step, args, replicas=training.num_replicas, total_steps=steps)
 
 
-def _progress(params, opt_state, run_keys, losses, epochs_done: int, seconds: float) -> dict:
-    """What a checkpoint of ``train_replicas`` holds (the keys as raw data, for orbax)."""
+def _progress(params, opt_state, run_keys, losses, epochs_done: int) -> dict:
+    """What a checkpoint of ``train_replicas`` holds (the keys as raw data, for orbax), besides
+    the seconds spent (``lifecycle``)."""
     return {
         "params": params,
         "opt_state": opt_state,
         "keys": jax.random.key_data(run_keys),
         "losses": losses,
         "epochs_done": np.asarray(epochs_done),
-        "seconds": np.asarray(seconds),
     }
-
-
-def warn_divergence(trained: TrainedModels, description: str) -> None:
-    """A warning per replica that diverged. Divergence is a result, not an error: the other
-    replicas are kept, the run is cached like any other (a re-run diverges again), and the
-    sections report the replica as diverged instead of evaluating it."""
-    for replica in range(trained.num_replicas):
-        epoch = trained.diverged_epoch(replica)
-        if epoch is not None:
-            warnings.warn(
-                f"{description}: replica {replica} diverged (non-finite loss from epoch "
-                f"{epoch}); recorded as diverged",
-                stacklevel=3,
-            )
 
 
 def replica_sharding(num_replicas: int, devices=None) -> jax.sharding.Sharding:

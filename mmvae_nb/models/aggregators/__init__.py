@@ -14,8 +14,8 @@ label string:
 
 ``make_aggregator(name, ...)`` builds one and refuses an unknown name, an option the entry does
 not accept, or a latent layout that does not fit it, with a ``ValueError`` naming the accepted
-values. Every aggregator has one signature, ``aggregator(h, mask) -> Posterior`` (see
-``shared.Aggregator``).
+values; ``check_aggregator`` raises the same errors without building anything. Every
+aggregator has one signature, ``aggregator(h, mask) -> Posterior`` (see ``shared.Aggregator``).
 """
 
 from __future__ import annotations
@@ -114,15 +114,11 @@ def aggregator_spec(name: str) -> AggregatorSpec:
     return AGGREGATORS[name]
 
 
-def make_aggregator(
-    name: str, latent_dim: int, embedding_dim: int, *, rngs, private_dim: int = 0, **options
-):
-    """Build an aggregator by its paper name (``AGGREGATORS``).
-
-    ``latent_dim`` is the (shared) latent dimension; ``private_dim > 0`` asks for shared +
-    private latents, which only the permutation-equivariant entries provide (App. F).
-    ``options`` go to the constructor and must be among the entry's ``options``.
-    """
+def check_aggregator(
+    name: str, latent_dim: int, embedding_dim: int, *, private_dim: int = 0, **options
+) -> AggregatorSpec:
+    """The registry entry of ``name`` if ``make_aggregator`` accepts these arguments; otherwise
+    the ``ValueError`` it would raise, here without creating anything."""
     spec = aggregator_spec(name)
     if spec.private_latents != (private_dim > 0):
         kind = "private-latent" if private_dim > 0 else "shared-latent"
@@ -142,6 +138,19 @@ def make_aggregator(
         raise ValueError(
             f"{name} needs embedding_dim = 2 x latent = {expert_dim}, got {embedding_dim}"
         )
+    return spec
+
+
+def make_aggregator(
+    name: str, latent_dim: int, embedding_dim: int, *, rngs, private_dim: int = 0, **options
+):
+    """Build an aggregator by its paper name (``AGGREGATORS``).
+
+    ``latent_dim`` is the (shared) latent dimension; ``private_dim > 0`` asks for shared +
+    private latents, which only the permutation-equivariant entries provide (App. F).
+    ``options`` go to the constructor and must be among the entry's ``options``.
+    """
+    spec = check_aggregator(name, latent_dim, embedding_dim, private_dim=private_dim, **options)
     if spec.private_latents:
         return spec.cls(latent_dim, private_dim, embedding_dim, rngs=rngs, **options)
     return spec.cls(latent_dim, embedding_dim, rngs=rngs, **options)
@@ -152,6 +161,7 @@ __all__ = [
     "FAMILIES",
     "AggregatorSpec",
     "aggregator_spec",
+    "check_aggregator",
     "make_aggregator",
     "product_of_experts",
 ]

@@ -1,0 +1,51 @@
+"""The identifiable models of Section 5.2 (App. N), the implementation of two experiments:
+``aux_label`` (a continuous modality and its label: Table 7, Figures 1, 6, 7) and
+``five_modalities`` (five modalities missing at random: Tables 2, 8).
+
+``experiment.IdentifiableExperiment(name)`` builds either; ``config`` holds both
+configurations per profile, ``claims`` and ``figures`` their claims and figures.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from mmvae_nb.experiments.identifiable.claims import CLAIMS
+from mmvae_nb.experiments.identifiable.config import AUX_LABEL, FIVE_MODALITIES
+from mmvae_nb.experiments.identifiable.experiment import (
+    SECTION_TABLES,
+    TABLES,
+    IdentifiableExperiment,
+)
+from mmvae_nb.experiments.identifiable.figures import FIGURES
+
+
+def _build(name: str, profile: str, seed: int = 0, setting: str = "", **options):
+    return IdentifiableExperiment(name, profile, seed, **options)
+
+
+def builder(name: str):
+    """``build(profile, seed, setting, **options)`` of experiment ``name``."""
+    return partial(_build, name)
+
+
+def tables_of(name: str) -> dict:
+    """The paper tables of experiment ``name``."""
+    return {table: TABLES[table] for table in SECTION_TABLES[name]}
+
+
+def claims_of(name: str) -> list:
+    """The claims that read only experiment ``name``'s tables, in the registry's order."""
+    names = set(SECTION_TABLES[name])
+    return [c for c in CLAIMS if set(c.sources) <= names]
+
+
+__all__ = [
+    "AUX_LABEL",
+    "FIGURES",
+    "FIVE_MODALITIES",
+    "IdentifiableExperiment",
+    "builder",
+    "claims_of",
+    "tables_of",
+]
