@@ -1,17 +1,17 @@
 """Every code path README.md and docs/**/*.md name exists; every `file.py::name` is defined.
 
 A pointer is a backticked token (`mmvae_nb/objectives/bounds.py`, `objectives/subsets.py`,
-`bounds.py::masked_bound`, `tests/test_bounds.py::test_x`, `docs/results.md`) or the target of a
-markdown link ([text](docs/performance.md), [text](../mmvae_nb/x.py)). A backticked path is found
-at the repository root, relative to the document, relative to mmvae_nb/, or as the one file under
-the searched folders whose path ends with it: so a bare `bounds.py` or `test_bounds.py`, as the
-README's tables write them, resolves when the name is unique. A link target resolves relative to
+`bounds.py::masked_bound`, `tests/objectives/test_bounds.py::test_x`, `docs/results.md`) or the
+target of a markdown link ([text](docs/performance.md), [text](../mmvae_nb/x.py)). A backticked path
+is found at the repository root, relative to the document, relative to mmvae_nb/, or as the one file
+under the searched folders whose path ends with it: so a bare `bounds.py` or `test_bounds.py`, as
+the README's tables write them, resolves when the name is unique. A link target resolves relative to
 its document, as a markdown renderer reads it. `file.py::name` (a function, class, test or
-module-level name, or `Class.method`; only the part before any `(`) must be defined in that file;
-a token `::name` refers to the last file named earlier on the same line. In a backticked
-command only the words with a folder are paths. Not checked: outputs and local state (tables/,
-figures/, build/, .cache, .venv), absolute paths, globs (`*`, `{`, `<`), files of other
-repositories the docs quote (``EXTERNAL``) and fenced code blocks.
+module-level name, or `Class.method`; only the part before any `(`) must be defined in that file; a
+token `::name` refers to the last file named earlier on the same line. In a backticked command only
+the words with a folder are paths. Not checked: outputs and local state (tables/, figures/, build/,
+.cache, .venv), absolute paths, globs (`*`, `{`, `<`), files of other repositories the docs quote
+(``EXTERNAL``) and fenced code blocks.
 """
 
 import ast
@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-SEARCHED = ("mmvae_nb", "tests", "notebooks", "benchmarks")  # where bare names are looked up
+# where bare names are looked up
+SEARCHED = ("mmvae_nb", "tests", "notebooks", "benchmarks", "scripts")
 IGNORED = ("tables/", "figures/", "build/", ".cache", ".venv")  # outputs and local state
 BARE_SUFFIXES = (".py", ".ipynb")  # a name without a folder is a pointer only with these
 # files of other repositories that the docs quote (the official code, MoPoE), not ours

@@ -1,6 +1,10 @@
-"""The paper's sections, one module each, in one shape (``section.Section``): ``linear``
-(Section 5.1), ``identifiable`` (Section 5.2), ``mnist_svhn_text`` (Section 5.3). Each holds its
-typed configuration per profile (``config``), its grid of runs, its evaluation, its paper tables
-(``TABLES``, ``table_specs``), in ``<section>_figures`` its figures (``FIGURES``,
-``figure_specs``), and in ``<section>_claims`` the paper's statements about them (``CLAIMS``,
-``claims``); ``conclusion_claims`` holds the conclusion's, which rest on several sections."""
+"""The experiments: ``registry.EXPERIMENTS`` lists them, one package each in one shape
+(``base.Experiment``): ``linear`` (Section 5.1), ``identifiable`` (Section 5.2: the
+``aux_label`` and ``five_modalities`` experiments), ``mnist_svhn_text`` (Section 5.3) and
+``relational`` (Sutter & Vogt). A package holds its typed configuration per profile
+(``config``), the experiment (grid of runs, training, evaluation, paper tables ``TABLES``), its
+figures (``figures.FIGURES``, ``figure_specs``) and the paper's statements about them
+(``claims.CLAIMS``, checked by ``checks`` and ``claims``); ``conclusion`` holds the conclusion's
+claims, which rest on several experiments. Beside them, the framework they share: ``base``,
+``configs``, ``table_specs``, ``figure_specs``, ``figure_layout``, ``parameters`` (notebook
+parameters), ``profile_rules`` and ``sanity``."""

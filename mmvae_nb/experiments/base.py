@@ -35,7 +35,7 @@ from mmvae_nb.storage import cache_root
 from mmvae_nb.training.cache import config_hash, enable_compilation_cache
 from mmvae_nb.writable import check_writable
 
-# the columns that identify a diverged replica, where a section's results have them
+# the columns that identify a diverged replica, where an experiment's results have them
 DIVERGED_KEYS = (
     "block",
     "aggregation",
@@ -117,21 +117,21 @@ class Experiment(ABC):
 
 
 def run_grid(
-    section: Experiment, runs=None, *, progress: bool = True, force_retrain: bool = False
+    experiment: Experiment, runs=None, *, progress: bool = True, force_retrain: bool = False
 ) -> pd.DataFrame:
-    """Train (or load from the cache) and evaluate every run of ``section`` (its ``grid()``
+    """Train (or load from the cache) and evaluate every run of ``experiment`` (its ``grid()``
     by default): the concatenated per-replica results. The results cache and checkpoint
     folders are checked writable first (``writable.check_writable``). JAX's persistent
     compilation cache is on from the start, so that models loaded from the results cache
     (trained by the launcher) share their evaluation programs across repetitions, betas and
     re-runs."""
-    runs = section.grid() if runs is None else list(runs)
+    runs = experiment.grid() if runs is None else list(runs)
     if not runs:
         raise ValueError("no runs to train: the grid is empty")
     check_writable([cache_root() / "results", cache_root() / "checkpoints"])
     enable_compilation_cache()
     frames = [
-        section.run(run, force_retrain=force_retrain, progress=progress)
+        experiment.run(run, force_retrain=force_retrain, progress=progress)
         for run in tqdm(runs, desc="models", disable=not progress)
     ]
     return pd.concat(frames, ignore_index=True)
@@ -139,7 +139,7 @@ def run_grid(
 
 def diverged_row(run: Run, epoch: int, **keys) -> dict:
     """The result row of a replica that diverged at ``epoch``: the run's aggregation, bound and
-    beta, the section's other ``keys`` (replica, condition, ...) and no metrics."""
+    beta, the experiment's other ``keys`` (replica, condition, ...) and no metrics."""
     return {
         "aggregation": run.aggregation,
         "bound": run.bound,

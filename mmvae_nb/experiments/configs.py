@@ -1,6 +1,7 @@
-"""Typed, frozen configurations per section and profile (smoke | quick | paper).
+"""Typed, frozen configurations per experiment and profile (smoke | quick | rehearse | paper): the
+shared base; each experiment's own are in its package's ``config``.
 
-A section's configuration has five groups, each a frozen dataclass:
+An experiment's configuration has five groups, each a frozen dataclass:
 
 * ``data``: what data is drawn or loaded (sizes, generator parameters);
 * ``model``: the architecture (widths, mixture sizes);
@@ -41,7 +42,7 @@ GROUPS = ("data", "model", "training", "evaluation", "grid")
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Base class of a section's configuration: the five groups of the module docstring."""
+    """Base class of an experiment's configuration: the five groups of the module docstring."""
 
     def replace(self, **overrides) -> ExperimentConfig:
         """A copy with settings replaced by their (flat) names; an unknown name raises a
@@ -103,7 +104,7 @@ class Training:
 
     def train_config(self, *, bound: str, beta, seed: int) -> TrainConfig:
         """The trainer's settings for one run of ``bound`` at ``beta`` (one float, or one per
-        replica) with ``seed``: these settings, the same for every section."""
+        replica) with ``seed``: these settings, the same for every experiment."""
         return TrainConfig(
             bound=bound,
             beta=beta,

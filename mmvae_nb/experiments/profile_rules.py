@@ -14,7 +14,7 @@ Every setting of every section's configuration (``experiments.configs``) falls i
   ``OFFLINE`` (every profile but paper).
 
 ``profile_differences`` lists what a profile changes; ``check_profile`` raises on a change the
-profile's class does not allow (tests/test_profile_rules.py runs it on every section and
+profile's class does not allow (tests/experiments/test_profile_rules.py runs it on every section and
 profile).
 """
 

@@ -75,7 +75,7 @@ The ELBO (eq. 4, ``objectives.relational``) is then
 with (n, y) drawn from r. Eq. (4) prints the last two terms as -log q(n, y) / r(n, y | z) under
 an expectation over q; with (n, y) drawn from r, as App. E.1-E.2 draw them, the bound carries
 the ratio the other way up (a KL of r to the prior), which is what makes it <= log p(X)
-(``tests/test_relational.py`` checks this on a model whose log p(X) is exact).
+(``tests/models/test_relational.py`` checks this on a model whose log p(X) is exact).
 
 **Estimator** (Rao-Blackwellisation over n; the paper gives none). Given the drawn order y and
 u's posterior, the three rate terms depend on n only through the indicators 1[r < n_A], and
@@ -87,8 +87,8 @@ straight-through draw. The bound's value in expectation is unchanged, its varian
 and the size networks receive the prior's gradient: evaluated at the drawn n (a single-draw
 estimator), log p(n_A) would be a constant to the gradient (no path reaches an integer index), so
 the hypergeometric prior would exert no pull on r at all, and the selection term's cost of n
-would be invisible too (``tests/test_relational.py`` checks the closed forms against averages of the
-single-draw terms).
+would be invisible too (``tests/models/test_relational.py`` checks the closed forms against
+averages of the single-draw terms).
 """
 
 from __future__ import annotations

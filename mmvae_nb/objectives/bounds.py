@@ -23,7 +23,7 @@ with S = M, L_{\\S} = 0 (its estimator would be 0 in value but pure noise in gra
     L_S + L_{\\S} = log p(x) - KL(q_S || p_S) - KL(q_M || p_M) + E_{q_M}[log q_S - log p_S],
 so it is below log p(x) whenever the subset encoders are exact posteriors (any q(z|x)), and it
 equals log p(x) when all are; but with inconsistent subset encoders the last term can win and
-the estimate exceeds log p(x) (``tests/test_bounds.py`` shows a case). Proposition 2's
+the estimate exceeds log p(x) (``tests/objectives/test_bounds.py`` shows a case). Proposition 2's
 "lower bound" holds under the Bayes-consistency of the encoders it assumes. The mixture bound is
 an ELBO with q(z|x_S) as variational distribution and is a lower bound for any encoder.
 

@@ -8,8 +8,8 @@ non-empty subset A of the present modalities, uniform weights), MoPoE trains
 the reconstruction from one subset drawn per example (MoPoE's mixture sampling) and the average
 of the subsets' KL terms in closed form (an upper bound on KL(q || p) by convexity). At beta = 1
 it is the average of the subsets' ELBOs, sum_A w_A (log p(X) - KL(q_A || p(z | X))), so it is a
-lower bound on log p(X) for any encoder (``tests/test_mopoe.py`` checks this against the exact
-linear-Gaussian likelihood). It needs the standard-normal prior and a mixture posterior.
+lower bound on log p(X) for any encoder (``tests/objectives/test_mopoe.py`` checks this against
+the exact linear-Gaussian likelihood). It needs the standard-normal prior and a mixture posterior.
 """
 
 from __future__ import annotations

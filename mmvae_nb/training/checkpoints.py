@@ -6,8 +6,8 @@ done and the seconds spent — every ``every_seconds`` of wall time, under
 ``<cache>/checkpoints/<entry>``, next to the entry it will become. Run again with the same
 configuration, it restores that state and continues: the chunks that follow are the same
 programs on the same state and keys, so it ends with the parameters an uninterrupted run ends
-with, bit for bit (``tests/test_checkpoints.py`` kills and resumes). The checkpoint is removed
-once the finished run is in the cache. Saving is orbax's atomic write (a temporary folder,
+with, bit for bit (``tests/training/test_checkpoints.py`` kills and resumes). The checkpoint is
+removed once the finished run is in the cache. Saving is orbax's atomic write (a temporary folder,
 renamed when complete); a checkpoint that cannot be restored into the training's structure is
 reported and the training starts over. The trainers reach their checkpoint through
 ``lifecycle.Lifecycle``.

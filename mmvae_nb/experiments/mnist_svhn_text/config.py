@@ -146,7 +146,7 @@ MNIST_SVHN_TEXT = {
     ),
     # smoke: 6,000 / 500 stand-in images, every cell once; one classifier epoch (the SVHN
     # classifier, dropout after every convolution, stays at chance level for its first ~300
-    # steps: smoke coherences mean nothing; tests/test_classifiers.py checks learning)
+    # steps: smoke coherences mean nothing; tests/evaluation/test_classifiers.py checks learning)
     "smoke": MNIST_SVHN_TEXT_PAPER.replace(
         svhn="standin",
         svhn_size=6_000,

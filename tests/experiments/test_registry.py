@@ -18,7 +18,7 @@ from mmvae_nb.experiments.registry import (
     table_spec,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = set(EXPERIMENTS)
 REGISTRY = ROOT / "mmvae_nb" / "experiments" / "registry.py"
 

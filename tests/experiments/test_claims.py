@@ -274,7 +274,7 @@ def test_registries_have_unique_ids_and_quote_the_paper():
     assert all(c.words.count('"') >= 2 for c in claims)
 
 
-PAPER = Path(__file__).parents[2] / "shared" / "paper" / "permutation_invariant_mmvae_paper.txt"
+PAPER = Path(__file__).parents[3] / "shared" / "paper" / "permutation_invariant_mmvae_paper.txt"
 
 
 @pytest.mark.skipif(not PAPER.exists(), reason="the paper's text is not beside this clone")

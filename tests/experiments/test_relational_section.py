@@ -15,7 +15,7 @@ from mmvae_nb.experiments.relational.experiment import RelationalExperiment
 from mmvae_nb.launch import jobs
 from mmvae_nb.reference import paper_table
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "paper_tables"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "paper_tables"
 
 
 @pytest.mark.parametrize("profile", PROFILES)
