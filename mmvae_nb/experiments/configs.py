@@ -116,5 +116,29 @@ class Training:
         )
 
 
+@dataclass(frozen=True)
+class StreamedTraining(Training):
+    """The streamed experiments' optimisation (MNIST-SVHN-Text, relational; MoPoE's training,
+    App. P): a cosine decay to ``final_learning_rate`` after a linear warm-up of
+    ``warmup_steps`` (``step.cosine_schedule``; App. P has none), KL annealing over the first
+    ``kl_warmup_steps`` (in neither paper; ``train_streaming``: without it the quick relational
+    trainings collapse to the prior, ``scripts/diagnose_collapse.py``), and ``repetitions``
+    separate trainings, a seed each, per configuration."""
+
+    final_learning_rate: float = 1e-4  # App. P: 5e-4 -> 1e-4
+    warmup_steps: int = 0
+    kl_warmup_steps: int = 0
+    repetitions: int = 1
+
+    def optim_config(self) -> OptimConfig:
+        return dataclasses.replace(
+            super().optim_config(),
+            schedule="cosine",
+            final_learning_rate=self.final_learning_rate,
+            warmup_steps=self.warmup_steps,
+            kl_warmup_steps=self.kl_warmup_steps,
+        )
+
+
 # rehearse (every profile's rehearsal: the paper's grid, widths and data sets, counts cut)
 REHEARSE_SYNTHETIC = dict(n_train=500, n_test=200, epochs=2, batch_size=250, eval_samples=2)

@@ -3,6 +3,7 @@ no module or Makefile line lists the experiments again, and each entry is whole 
 tables, claims on its own outputs)."""
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -101,3 +102,36 @@ def test_the_launcher_runs_exactly_the_registry_s_trainings(name):
     if name == "mnist_svhn_text":  # a repetition is a Run field: no special case in the launcher
         reps = entry.config("smoke").training.repetitions
         assert {j.run.repetition for j in jobs} == set(range(reps))
+
+
+def _notebook_defaults(notebook: str) -> dict:
+    """The parameters cell of ``notebooks/<notebook>``: name -> default value."""
+    cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
+    (cell,) = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    tree = ast.parse("".join(cell["source"]))
+    return {
+        n.target.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.AnnAssign)
+    }
+
+
+def test_the_notebooks_defaults_train_what_the_registry_gives_the_launcher():
+    """A notebook's grid parameters default to its experiment's own (or to ``[]``: the
+    profile's), so that with its defaults it asks for the trainings the launcher ran and finds
+    them in the cache instead of retraining quietly."""
+    from mmvae_nb.experiments.identifiable.experiment import ROWS
+    from mmvae_nb.experiments.linear.experiment import AGGREGATIONS, EQUIVARIANT_AGGREGATIONS
+    from mmvae_nb.objectives.bounds import BOUND_NAMES
+
+    own = {
+        "aggregations": list(AGGREGATIONS),
+        "equivariant_aggregations": list(EQUIVARIANT_AGGREGATIONS),
+        "bounds": list(BOUND_NAMES),
+        "rows": [list(row) for row in ROWS],
+    }
+    for entry in EXPERIMENTS.values():
+        defaults = _notebook_defaults(entry.notebook)
+        for name, value in defaults.items():
+            if isinstance(value, list) and value and name in own:
+                assert value == own[name], (entry.notebook, name)
+        if "etas" in defaults:  # trained together: the profile's missing rates
+            assert tuple(defaults["etas"]) == entry.profiles["quick"].data.etas

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from mmvae_nb.experiments.configs import ExperimentConfig, Training
-from mmvae_nb.training.optim import OptimConfig
+from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining
 
 
 # --------------------------------------------------------------------------------------------
@@ -23,23 +21,6 @@ class MSTData:
 @dataclass(frozen=True)
 class MSTModel:
     """The architectures are fixed by Tables 21-22 (``experiments.mnist_svhn_text.experiment``)."""
-
-
-@dataclass(frozen=True)
-class MSTTraining(Training):
-    final_learning_rate: float = 1e-4  # end of the cosine decay (App. P: 5e-4 -> 1e-4)
-    repetitions: int = 1  # seeds per configuration
-    # linear warm-up from 0 before the cosine decay (App. P has none; step.cosine_schedule)
-    warmup_steps: int = 0
-
-    def optim_config(self) -> OptimConfig:
-        """App. P's cosine decay to ``final_learning_rate``, after ``warmup_steps``."""
-        return dataclasses.replace(
-            super().optim_config(),
-            schedule="cosine",
-            final_learning_rate=self.final_learning_rate,
-            warmup_steps=self.warmup_steps,
-        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +44,7 @@ class MSTGrid:
 class MSTConfig(ExperimentConfig):
     data: MSTData
     model: MSTModel
-    training: MSTTraining
+    training: StreamedTraining
     evaluation: MSTEvaluation
     grid: MSTGrid
 
@@ -72,7 +53,7 @@ MNIST_SVHN_TEXT_PAPER = MSTConfig(
     MSTData(svhn="real", svhn_size=None, svhn_test_size=None, dups=20, train_size=None),
     MSTModel(),
     # App. P: Adam with a cosine decay 5e-4 -> 1e-4, batch 250, 100 epochs
-    MSTTraining(
+    StreamedTraining(
         epochs=100,
         batch_size=250,
         learning_rate=5e-4,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from mmvae_nb.experiments.configs import ExperimentConfig, Training
-from mmvae_nb.training.optim import OptimConfig
+from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining
 
 
 # --------------------------------------------------------------------------------------------
@@ -42,26 +40,6 @@ class RelationalModel:
 
 
 @dataclass(frozen=True)
-class RelationalTraining(Training):
-    final_learning_rate: float = 1e-4  # end of a cosine decay
-    warmup_steps: int = 0
-    # KL annealing over the first steps (neither paper; ``train_streaming``): without it the
-    # quick trainings collapse to the prior (``scripts/diagnose_collapse.py``)
-    kl_warmup_steps: int = 0
-    repetitions: int = 1  # seeds per configuration
-
-    def optim_config(self) -> OptimConfig:
-        """A cosine decay to ``final_learning_rate`` after ``warmup_steps``, with KL warm-up."""
-        return dataclasses.replace(
-            super().optim_config(),
-            schedule="cosine",
-            final_learning_rate=self.final_learning_rate,
-            warmup_steps=self.warmup_steps,
-            kl_warmup_steps=self.kl_warmup_steps,
-        )
-
-
-@dataclass(frozen=True)
 class RelationalEvaluation:
     classifier_epochs: int
     eval_size: int  # test tuples for coherence, FID and the subspace sizes
@@ -78,7 +56,7 @@ class RelationalGrid:
 class RelationalConfig(ExperimentConfig):
     data: PolyMNISTData
     model: RelationalModel
-    training: RelationalTraining
+    training: StreamedTraining
     evaluation: RelationalEvaluation
     grid: RelationalGrid
 
@@ -95,7 +73,7 @@ RELATIONAL_PAPER = RelationalConfig(
         temperature=0.5,
     ),
     # MoPoE's PolyMNIST settings (Sutter et al. 2021): Adam 5e-4, batch 256, 300 epochs
-    RelationalTraining(
+    StreamedTraining(
         epochs=300,
         batch_size=256,
         learning_rate=5e-4,
