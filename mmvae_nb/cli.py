@@ -45,7 +45,7 @@ def executed_path(entry: ExperimentSpec, profile: str) -> Path:
     return project_root() / "build" / profile / entry.notebook
 
 
-def _value(text: str):
+def parameter_value(text: str):
     """A ``-p`` value as papermill's command line reads it: a Python literal, else the text."""
     try:
         return ast.literal_eval(text)
@@ -128,7 +128,7 @@ def main(argv=None) -> None:
     if args.command == "list":
         print(make_rules() if args.make else listing(), end="")
         return
-    parameters = {name: _value(value) for name, value in args.parameter}
+    parameters = {name: parameter_value(value) for name, value in args.parameter}
     path = run(
         find(args.experiment),
         args.profile,
