@@ -126,7 +126,7 @@ def train_sections(
             if path not in runs:
                 runs[path] = pd.read_csv(path) if path.exists() else pd.DataFrame()
             run = job.run
-            if (run.aggregation, run.prior, run.bound) in _configurations(runs[path]):
+            if (run.model, run.prior, run.bound) in _configurations(runs[path]):
                 continue
             projected = (
                 step_seconds.get(cost_class(job), float("inf")) * paper_steps(job)

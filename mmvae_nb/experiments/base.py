@@ -51,11 +51,13 @@ DIVERGED_KEYS = (
 
 @dataclass(frozen=True)
 class Run:
-    """One training of an experiment's grid: an aggregation (a row of the paper's table), a
-    bound, the prior, beta, whether the latents are shared + private (App. F), and the
-    repetition (a seed of its own, where an experiment repeats trainings one by one)."""
+    """One training of an experiment's grid: the model (a row of the paper's table: an
+    aggregation scheme of ``models.aggregators``, or another model such as mrVAE), a bound, the
+    prior, beta, whether the latents are shared + private (App. F), and the repetition (a seed
+    of its own, where an experiment repeats trainings one by one). Results keep the model in
+    their ``aggregation`` column, the paper tables' row key."""
 
-    aggregation: str
+    model: str
     bound: str
     prior: str = "standard"
     beta: float = 1.0
@@ -64,7 +66,7 @@ class Run:
 
     @property
     def label(self) -> str:
-        parts = [self.aggregation, self.bound]
+        parts = [self.model, self.bound]
         if self.prior != "standard":
             parts.append(self.prior)
         if self.beta != 1.0:
@@ -138,10 +140,10 @@ def run_grid(
 
 
 def diverged_row(run: Run, epoch: int, **keys) -> dict:
-    """The result row of a replica that diverged at ``epoch``: the run's aggregation, bound and
+    """The result row of a replica that diverged at ``epoch``: the run's model, bound and
     beta, the experiment's other ``keys`` (replica, condition, ...) and no metrics."""
     return {
-        "aggregation": run.aggregation,
+        "aggregation": run.model,
         "bound": run.bound,
         "beta": run.beta,
         **keys,

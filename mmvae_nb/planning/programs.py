@@ -50,8 +50,8 @@ def cost_class(job) -> str:
     the linear section's equivariant models their setting (dense and sparse data have the same
     shapes; beta changes no shape)."""
     run = job.run
-    setting = job.setting if "equivariant" in run.aggregation else ""
-    parts = (job.section, setting, run.aggregation, run.prior, run.bound)
+    setting = job.setting if "equivariant" in run.model else ""
+    parts = (job.section, setting, run.model, run.prior, run.bound)
     return "/".join(p for p in parts if p) + ("/private" if run.private else "")
 
 

@@ -196,7 +196,7 @@ class IdentifiableExperiment(Experiment):
 
     def train(self, run: Run, *, force_retrain=False, progress=True) -> TrainedModels:
         """Train one table row with one bound on every condition at once (cached)."""
-        aggregation, prior, bound = run.aggregation, run.prior, run.bound
+        aggregation, prior, bound = run.model, run.prior, run.bound
         config = self.train_config(bound)
         xs, present = self.stacked("train")
         return train_replicas(
@@ -214,7 +214,7 @@ class IdentifiableExperiment(Experiment):
     def evaluate(self, trained: TrainedModels, run: Run) -> pd.DataFrame:
         """Per-condition metrics on the test split (one row each); the first condition's
         inferred latents and reconstructions go to ``examples`` (for the figures)."""
-        aggregation, prior, bound = run.aggregation, run.prior, run.bound
+        aggregation, prior, bound = run.model, run.prior, run.bound
         cfg = self.config
         xs, present = self.stacked("test")
         rows = []

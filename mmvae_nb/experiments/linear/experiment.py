@@ -187,7 +187,7 @@ class LinearExperiment(Experiment):
 
     def train(self, run: Run, *, force_retrain=False, progress=True) -> TrainedModels:
         """Train one run on all data sets at once (cached by config hash)."""
-        aggregation, bound, beta = run.aggregation, run.bound, run.beta
+        aggregation, bound, beta = run.model, run.bound, run.beta
         config = self.train_config(bound, beta)
         xs, present = self.stacked("train")
         return train_replicas(
@@ -214,7 +214,7 @@ class LinearExperiment(Experiment):
     def evaluate(self, trained: TrainedModels, run: Run) -> pd.DataFrame:
         """Per-data-set metrics on the evaluation split (``evaluation.eval_split``: the test
         split by default): a DataFrame with one row per data set."""
-        aggregation, bound, beta = run.aggregation, run.bound, run.beta
+        aggregation, bound, beta = run.model, run.bound, run.beta
         xs, present = self.stacked(self.config.evaluation.eval_split)
         rows = []
         for r in range(trained.num_replicas):

@@ -246,7 +246,7 @@ class MSTExperiment(MSTSetup, Experiment):
     def train(self, run: Run, *, force_retrain=False, progress=True):
         """One trained model (cached by configuration hash): ``TrainedModels`` with 1 replica;
         repetitions (``run.repetition``) are separate trainings with their own seed."""
-        aggregation, bound, beta, private = run.aggregation, run.bound, run.beta, run.private
+        aggregation, bound, beta, private = run.model, run.bound, run.beta, run.private
         config = self.train_config(bound, beta, run.repetition)
         block = "private" if private else "shared"
         return train_streaming(
@@ -312,7 +312,7 @@ class MSTExperiment(MSTSetup, Experiment):
             trained.model(0), jax.random.key(1000 * self.seed + run.repetition)
         )
         return metrics.assign(
-            aggregation=run.aggregation,
+            aggregation=run.model,
             bound=run.bound,
             beta=float(run.beta),
             block=block,

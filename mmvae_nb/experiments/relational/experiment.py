@@ -349,7 +349,7 @@ class RelationalExperiment(Experiment):
         metrics = self.evaluate_model(trained.model(0), jax.random.key(self.seed + 1))
         selected = (trained.selection or {}).get("epoch", trained.loss_history.shape[1])
         return metrics.assign(
-            aggregation=run.aggregation,
+            aggregation=run.model,
             bound=run.bound,
             beta=float(run.beta),
             prior=run.prior,
