@@ -239,7 +239,7 @@ def test_five_modality_conditions_share_points_and_differ_in_masks():
     xs, present = experiment.stacked("train")
     np.testing.assert_array_equal(xs[0][0], xs[0][2])
     assert present[0].all() and not present[2].all()
-    with pytest.raises(ValueError, match="unknown section"):
+    with pytest.raises(ValueError, match="unknown experiment .three_modalities.; choose one of"):
         IdentifiableExperiment("three_modalities", "smoke")
 
 

@@ -13,7 +13,12 @@ from mmvae_nb.data.identifiable import (
     sample_auxiliary_label,
     sample_five_modalities,
 )
-from mmvae_nb.experiments.configs import REHEARSE_SYNTHETIC, ExperimentConfig, Training
+from mmvae_nb.experiments.configs import (
+    REHEARSE_SYNTHETIC,
+    ExperimentConfig,
+    Training,
+    profile_config,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,3 +220,14 @@ FIVE_MODALITIES = {
         **_SMOKE, num_modalities=3, latent_dim=3, modality_dim=5
     ),
 }
+
+
+CONFIGS = {"aux_label": AUX_LABEL, "five_modalities": FIVE_MODALITIES}
+
+
+def get_config(name: str, profile: str, **overrides) -> AuxLabelConfig | FiveModalitiesConfig:
+    """The configuration of experiment ``name`` (``aux_label`` or ``five_modalities``) at
+    ``profile``, with settings replaced by name (``overrides``)."""
+    if name not in CONFIGS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {list(CONFIGS)}")
+    return profile_config(CONFIGS[name], profile, **overrides)

@@ -47,8 +47,7 @@ from mmvae_nb.data.identifiable import (
 from mmvae_nb.evaluation.likelihood import importance_sampled_log_likelihood
 from mmvae_nb.evaluation.metrics import mcc
 from mmvae_nb.experiments.base import Experiment, Run, diverged_row
-from mmvae_nb.experiments.configs import profile_config
-from mmvae_nb.experiments.identifiable.config import AUX_LABEL, FIVE_MODALITIES
+from mmvae_nb.experiments.identifiable.config import get_config
 from mmvae_nb.experiments.table_specs import TableSpec, summarise_all
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import (
@@ -63,7 +62,6 @@ from mmvae_nb.objectives.bounds import BOUND_NAMES, get_bound
 from mmvae_nb.training.cache import TrainedModels
 from mmvae_nb.training.trainer import TrainConfig, train_replicas
 
-CONFIGS = {"aux_label": AUX_LABEL, "five_modalities": FIVE_MODALITIES}
 # the rows of Tables 2, 7, 8: (aggregation, prior)
 ROWS = (
     ("PoE", "standard"),
@@ -105,9 +103,7 @@ class IdentifiableExperiment(Experiment):
 
     def __post_init__(self):
         self.examples = {}
-        if self.name not in CONFIGS:
-            raise ValueError(f"unknown section {self.name!r}; choose one of {list(CONFIGS)}")
-        self.config = profile_config(CONFIGS[self.name], self.profile, **self.overrides)
+        self.config = get_config(self.name, self.profile, **self.overrides)
         cfg = self.config
         self.conditions = [
             Condition(r, float(beta), float(eta))

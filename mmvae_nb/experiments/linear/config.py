@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mmvae_nb.experiments.configs import REHEARSE_SYNTHETIC, ExperimentConfig, Training
+from mmvae_nb.experiments.configs import (
+    REHEARSE_SYNTHETIC,
+    ExperimentConfig,
+    Training,
+    profile_config,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,3 +114,8 @@ LINEAR = {
         eval_samples=2,
     ),
 }
+
+
+def get_config(profile: str, **overrides) -> LinearConfig:
+    """The configuration of ``profile`` with settings replaced by name (``overrides``)."""
+    return profile_config(LINEAR, profile, **overrides)

@@ -40,8 +40,7 @@ from mmvae_nb.evaluation.likelihood import (
 )
 from mmvae_nb.evaluation.metrics import mcc, rate_distortion, unimodal_masks
 from mmvae_nb.experiments.base import Experiment, Run, diverged_row
-from mmvae_nb.experiments.configs import profile_config
-from mmvae_nb.experiments.linear.config import LINEAR
+from mmvae_nb.experiments.linear.config import get_config
 from mmvae_nb.experiments.table_specs import TableSpec, cell_statistics
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import (
@@ -75,7 +74,7 @@ class LinearExperiment(Experiment):
     overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.config = profile_config(LINEAR, self.profile, **self.overrides)
+        self.config = get_config(self.profile, **self.overrides)
         cfg = self.config
         self.train_data: list[LinearGaussianData] = []
         self.test_data: list[LinearGaussianData] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining
+from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining, profile_config
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,3 +149,8 @@ MNIST_SVHN_TEXT = {
         particles_per_chunk=4,
     ),
 }
+
+
+def get_config(profile: str, **overrides) -> MSTConfig:
+    """The configuration of ``profile`` with settings replaced by name (``overrides``)."""
+    return profile_config(MNIST_SVHN_TEXT, profile, **overrides)

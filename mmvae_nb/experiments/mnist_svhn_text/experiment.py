@@ -36,8 +36,7 @@ from mmvae_nb.evaluation.coherence import (
 from mmvae_nb.evaluation.likelihood import subset_log_likelihoods
 from mmvae_nb.evaluation.metrics import rate_distortion
 from mmvae_nb.experiments.base import Experiment, Run, diverged_row
-from mmvae_nb.experiments.configs import profile_config
-from mmvae_nb.experiments.mnist_svhn_text.config import MNIST_SVHN_TEXT
+from mmvae_nb.experiments.mnist_svhn_text.config import get_config
 from mmvae_nb.experiments.table_specs import TableSpec
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import AggregatorConfig, LatentLayout, build_vae
@@ -133,7 +132,7 @@ class MSTSetup:
     progress: bool = False
 
     def __post_init__(self):
-        self.config = profile_config(MNIST_SVHN_TEXT, self.profile, **self.overrides)
+        self.config = get_config(self.profile, **self.overrides)
 
     def _load(self, split: str, size) -> MnistSvhnText:
         cfg = self.config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining
+from mmvae_nb.experiments.configs import ExperimentConfig, StreamedTraining, profile_config
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,3 +146,8 @@ RELATIONAL = {
         rows=("mrVAE", "MoPoE", "SumPooling (private)"),
     ),
 }
+
+
+def get_config(profile: str, **overrides) -> RelationalConfig:
+    """The configuration of ``profile`` with settings replaced by name (``overrides``)."""
+    return profile_config(RELATIONAL, profile, **overrides)

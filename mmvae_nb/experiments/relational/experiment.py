@@ -57,8 +57,7 @@ from mmvae_nb.evaluation.polymnist_classifiers import (
     polymnist_classifiers,
 )
 from mmvae_nb.experiments.base import Experiment, Run, diverged_row
-from mmvae_nb.experiments.configs import profile_config
-from mmvae_nb.experiments.relational.config import RELATIONAL
+from mmvae_nb.experiments.relational.config import get_config
 from mmvae_nb.experiments.table_specs import TableSpec
 from mmvae_nb.models.aggregators import aggregator_spec
 from mmvae_nb.models.builders import AggregatorConfig, LatentLayout, build_vae
@@ -199,7 +198,7 @@ class RelationalExperiment(Experiment):
 
     def __post_init__(self):
         check_variant(self.variant)
-        self.config = profile_config(RELATIONAL, self.profile, **self.overrides)
+        self.config = get_config(self.profile, **self.overrides)
         _check_rows(self.config.grid.rows)
         get_subspace_size_prior(self.config.model.size_prior)  # an unknown prior fails here
         # loaded now, so that a wrong path or a missing library fails before any training
