@@ -67,7 +67,7 @@ def test_two_gpus_run_as_many_workers_as_the_largest_jobs_memory_allows(todo, gp
     assert sorted(p.id for p in call["items"]) == sorted(p.id for p in programs)
     assert sorted(job.id for p in call["items"] for job in p.jobs) == sorted(j.id for j in todo)
     lead = call["items"][0].lead.run
-    assert lead.aggregation == "MoPoE" and lead.bound == "ours"
+    assert lead.model == "MoPoE" and lead.bound == "ours"
     assert "1 worker(s) per device" in capsys.readouterr().out
 
 
