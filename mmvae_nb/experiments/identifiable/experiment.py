@@ -111,17 +111,27 @@ class IdentifiableExperiment(Experiment):
             for eta in cfg.data.etas
             for r in range(cfg.data.repetitions)
         ]
+
+    # The data sets are drawn on first use: listing the grid (the launcher, ``--plan``) needs
+    # none of them.
+    @functools.cached_property
+    def _drawn(self) -> dict[tuple[int, float], IdentifiableData]:
+        """One data set per (repetition, missing rate) of the conditions."""
         drawn = {}
         for c in self.conditions:
             if (c.repetition, c.eta) not in drawn:
                 drawn[c.repetition, c.eta] = self._sample(c.repetition, c.eta)
-        self.train_data = [
-            drawn[c.repetition, c.eta].subset(slice(0, cfg.data.n_train)) for c in self.conditions
-        ]
-        self.test_data = [
-            drawn[c.repetition, c.eta].subset(slice(cfg.data.n_train, None))
-            for c in self.conditions
-        ]
+        return drawn
+
+    @functools.cached_property
+    def train_data(self) -> list[IdentifiableData]:
+        n = self.config.data.n_train
+        return [self._drawn[c.repetition, c.eta].subset(slice(0, n)) for c in self.conditions]
+
+    @functools.cached_property
+    def test_data(self) -> list[IdentifiableData]:
+        n = self.config.data.n_train
+        return [self._drawn[c.repetition, c.eta].subset(slice(n, None)) for c in self.conditions]
 
     def _sample(self, repetition: int, eta: float) -> IdentifiableData:
         return self.config.data.sample(self.seed * 1000 + repetition, eta)

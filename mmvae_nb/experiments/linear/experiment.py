@@ -76,34 +76,63 @@ class LinearExperiment(Experiment):
     def __post_init__(self):
         self.config = get_config(self.profile, **self.overrides)
         cfg = self.config
-        self.train_data: list[LinearGaussianData] = []
-        self.test_data: list[LinearGaussianData] = []
-        for r in range(cfg.data.num_datasets):
+        # Pad every modality to the largest possible D_s, so that dense and sparse settings
+        # (and every profile run) share one compiled program per aggregator x bound.
+        self.padded_dims = (cfg.data.dim_high,) * cfg.data.num_modalities
+
+    # The data sets and their references are drawn on first use: listing the grid (the
+    # launcher, ``--plan``) needs none of them.
+    @functools.cached_property
+    def _splits(self) -> tuple[list[LinearGaussianData], list[LinearGaussianData]]:
+        """(train, test) of each of the R data sets (one ground truth each)."""
+        data = self.config.data
+        train, test = [], []
+        for r in range(data.num_datasets):
             dims = draw_modality_dims(
-                self.seed * 1000 + r, cfg.data.num_modalities, cfg.data.dim_low, cfg.data.dim_high
+                self.seed * 1000 + r, data.num_modalities, data.dim_low, data.dim_high
             )
-            data = sample_linear_gaussian(
+            drawn = sample_linear_gaussian(
                 self.seed * 1000 + r,
-                cfg.data.n_train + cfg.data.n_test,
-                cfg.data.latent_dim,
+                data.n_train + data.n_test,
+                data.latent_dim,
                 dims,
                 noise_std=1.0,
                 sparse=self.sparse,
             )
-            self.train_data.append(data.subset(slice(0, cfg.data.n_train)))
-            self.test_data.append(data.subset(slice(cfg.data.n_train, None)))
-        self.mle = [linear_gaussian_mle(d.xs, cfg.data.latent_dim) for d in self.train_data]
-        # the points the metrics are computed on (``evaluation.eval_split``) and the per-data-set
-        # references shared by every configuration there: computed once
-        self.evaluation_data = self.split_data(cfg.evaluation.eval_split)
-        self.evaluation_llh_mle = [
+            train.append(drawn.subset(slice(0, data.n_train)))
+            test.append(drawn.subset(slice(data.n_train, None)))
+        return train, test
+
+    @property
+    def train_data(self) -> list[LinearGaussianData]:
+        return self._splits[0]
+
+    @property
+    def test_data(self) -> list[LinearGaussianData]:
+        return self._splits[1]
+
+    @functools.cached_property
+    def mle(self) -> list[tuple]:
+        """The closed-form MLE (W, b, sigma) of each training split (App. M)."""
+        return [linear_gaussian_mle(d.xs, self.config.data.latent_dim) for d in self.train_data]
+
+    @functools.cached_property
+    def evaluation_data(self) -> list[LinearGaussianData]:
+        """The points the metrics are computed on (``evaluation.eval_split``)."""
+        return self.split_data(self.config.evaluation.eval_split)
+
+    @functools.cached_property
+    def evaluation_llh_mle(self) -> list:
+        """The MLE's mean log-likelihood of each data set's evaluation points."""
+        return [
             linear_gaussian_log_likelihood(d.xs, *mle).mean()
             for d, mle in zip(self.evaluation_data, self.mle)
         ]
-        self.mcc_ceiling = [self.true_posterior_mcc(r) for r in range(cfg.data.num_datasets)]
-        # Pad every modality to the largest possible D_s, so that dense and sparse settings
-        # (and every profile run) share one compiled program per aggregator x bound.
-        self.padded_dims = (cfg.data.dim_high,) * cfg.data.num_modalities
+
+    @functools.cached_property
+    def mcc_ceiling(self) -> list[float]:
+        """Each data set's MCC of the true posterior (the ceiling of the learned ones)."""
+        return [self.true_posterior_mcc(r) for r in range(self.config.data.num_datasets)]
 
     # ------------------------------------------------------------------ data
     @property
