@@ -109,12 +109,9 @@ def jobs(sections: Sequence[str], profile: str, seed: int = 0) -> list[Job]:
     order (``registry.ExperimentSpec.grids``)."""
     out = []
     for name in check_names(sections):
-        entry = EXPERIMENTS[name]
-        objects = {
-            setting: section_object(name, profile, seed, setting)
-            for setting in entry.settings(entry.config(profile))
-        }
-        out += [Job(name, profile, run, setting, seed) for setting, run in entry.grids(objects)]
+        build = functools.partial(section_object, name)
+        trainings = EXPERIMENTS[name].trainings(profile, seed, build)
+        out += [Job(name, profile, run, setting, seed) for setting, run in trainings]
     return out
 
 

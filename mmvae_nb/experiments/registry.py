@@ -73,14 +73,15 @@ class ExperimentSpec:
     def config(self, profile: str, **overrides) -> ExperimentConfig:
         return profile_config(self.profiles, profile, **overrides)
 
-    def experiments(self, profile: str, seed: int = 0, **options) -> dict[str, object]:
-        """The experiment object of every setting of ``profile``, by setting."""
-        settings = self.settings(self.config(profile))
-        return {s: self.build(profile, seed, s, **options) for s in settings}
+    def experiments(self, profile: str, seed: int = 0, build=None) -> dict[str, object]:
+        """The experiment object of every setting of ``profile``, by setting, made by
+        ``build`` (default: ``self.build``; the launcher passes its per-process cache)."""
+        build = build or self.build
+        return {s: build(profile, seed, s) for s in self.settings(self.config(profile))}
 
-    def trainings(self, profile: str, seed: int = 0) -> list[tuple[str, Run]]:
+    def trainings(self, profile: str, seed: int = 0, build=None) -> list[tuple[str, Run]]:
         """Every (setting, run) its notebook trains at ``profile`` with its defaults."""
-        return self.grids(self.experiments(profile, seed))
+        return self.grids(self.experiments(profile, seed, build))
 
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {

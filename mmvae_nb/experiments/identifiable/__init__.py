@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from mmvae_nb.experiments.identifiable.claims import CLAIMS
+from mmvae_nb.experiments.identifiable.claims import claims_of
 from mmvae_nb.experiments.identifiable.config import AUX_LABEL, FIVE_MODALITIES
-from mmvae_nb.experiments.identifiable.experiment import (
-    SECTION_TABLES,
-    TABLES,
-    IdentifiableExperiment,
-)
+from mmvae_nb.experiments.identifiable.experiment import IdentifiableExperiment, tables_of
 from mmvae_nb.experiments.identifiable.figures import FIGURES
 
 
@@ -27,17 +23,6 @@ def _build(name: str, profile: str, seed: int = 0, setting: str = "", **options)
 def builder(name: str):
     """``build(profile, seed, setting, **options)`` of experiment ``name``."""
     return partial(_build, name)
-
-
-def tables_of(name: str) -> dict:
-    """The paper tables of experiment ``name``."""
-    return {table: TABLES[table] for table in SECTION_TABLES[name]}
-
-
-def claims_of(name: str) -> list:
-    """The claims that read only experiment ``name``'s tables, in the registry's order."""
-    names = set(SECTION_TABLES[name])
-    return [c for c in CLAIMS if set(c.sources) <= names]
 
 
 __all__ = [

@@ -197,9 +197,13 @@ CLAIMS = [
 ]
 
 
+def claims_of(name: str) -> list[Claim]:
+    """The claims that read only experiment ``name``'s tables, in the registry's order."""
+    names = set(SECTION_TABLES[name])
+    return [c for c in CLAIMS if set(c.sources) <= names]
+
+
 def claims(per_run: pd.DataFrame, section: str) -> pd.DataFrame:
     """The registry's claims on the tables of ``section`` ("aux_label" or "five_modalities"),
     checked on ``summarise`` of ``per_run`` (``run_grid``'s rows)."""
-    tables = section_tables(per_run, section)
-    names = set(SECTION_TABLES[section])
-    return evaluate_claims([c for c in CLAIMS if set(c.sources) <= names], tables)
+    return evaluate_claims(claims_of(section), section_tables(per_run, section))

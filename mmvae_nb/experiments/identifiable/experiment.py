@@ -335,6 +335,11 @@ SECTION_TABLES = {
 }
 
 
+def tables_of(name: str) -> dict[str, TableSpec]:
+    """The paper tables of experiment ``name`` ("aux_label" or "five_modalities")."""
+    return {table: TABLES[table] for table in SECTION_TABLES[name]}
+
+
 def section_tables(per_run: pd.DataFrame, section: str) -> dict[str, pd.DataFrame]:
     """The reproduced tables of ``section`` that have cells: ``{"table07_aux_label": ...}``."""
-    return summarise_all(per_run, {name: TABLES[name] for name in SECTION_TABLES[section]})
+    return summarise_all(per_run, tables_of(section))
